@@ -1,0 +1,55 @@
+"""Collective Brain: a threaded, multilingual discussion forum."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from brain import config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("BRAIN_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config.Defaults)
+    app.config.from_pyfile("brain.cfg", silent=True)
+    app.config.update(config.from_environment(os.environ))
+    app.config.update(overrides or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"] or (
+        f"sqlite:///{Path(app.instance_path) / 'brain.db'}"
+    )
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+
+    from brain import auth, cli, database, forum, members, site, web
+    from brain.extensions import babel, csrf, db, migrate
+    from brain.i18n import TRANSLATIONS_DIR, select_locale, select_timezone
+
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(TRANSLATIONS_DIR),
+    )
+    auth.init_app(app)
+    web.init_app(app)
+    app.register_blueprint(site.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(forum.bp)
+    app.register_blueprint(members.bp)
+    cli.init_app(app)
+    return app

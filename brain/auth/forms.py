@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from brain.forms import no_forbidden_characters
+from brain.ops.accounts import MAX_PASSWORD, MIN_PASSWORD
+
+REQUIRED = _l("This field is required.")
+
+
+class LoginForm(FlaskForm):
+    login = StringField(
+        _l("Username or email"),
+        validators=[DataRequired(REQUIRED), Length(max=254), no_forbidden_characters],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(REQUIRED), Length(max=MAX_PASSWORD)]
+    )
+    remember = BooleanField(_l("Keep me logged in"))
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(REQUIRED), Length(max=32), no_forbidden_characters],
+        description=_l("Letters, digits, dots, hyphens and underscores; used in @mentions."),
+    )
+    display_name = StringField(
+        _l("Display name"),
+        validators=[Optional(), Length(max=64), no_forbidden_characters],
+        description=_l("How your name is shown. You can use any script."),
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=254),
+            Email(_l("Enter a valid email address."), check_deliverability=False),
+        ],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(
+                min=MIN_PASSWORD,
+                max=MAX_PASSWORD,
+                message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("password", message=_l("The two passwords do not match.")),
+        ],
+    )

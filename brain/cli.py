@@ -1,0 +1,176 @@
+"""The ``brain`` command: everything an operator scripts."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from brain.extensions import db
+from brain.i18n import TRANSLATIONS_DIR
+
+DEMO_ACCOUNTS_FILE = "demo-accounts.json"
+
+
+def main() -> None:
+    from brain import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), help="Collective Brain operations.")
+    cli.main(prog_name="brain")
+
+
+def compile_translations(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
+    """Compile every messages.po under *directory* into messages.mo; returns the .mo files."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        mo_path = po_path.with_suffix(".mo")
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        written.append(mo_path)
+    return written
+
+
+def _demo_accounts_path() -> Path:
+    return Path(current_app.instance_path) / DEMO_ACCOUNTS_FILE
+
+
+def _print_demo_accounts() -> None:
+    path = _demo_accounts_path()
+    if not path.exists():
+        return
+    accounts = json.loads(path.read_text())
+    click.echo("Demo accounts (username / password), kept in " + str(path) + ":")
+    for account in accounts:
+        click.echo(f"  {account['role']:<10} {account['username']:<16} {account['password']}")
+
+
+@click.command("setup")
+@click.option("--demo/--no-demo", default=True, help="Load demo content into an empty database.")
+@with_appcontext
+def setup_command(demo: bool) -> None:
+    """Migrate the database, load demo content the first time, compile translations."""
+    from brain.models import Board
+
+    upgrade()
+    compiled = compile_translations()
+    click.echo(f"Database is up to date; {len(compiled)} translation catalogs compiled.")
+    if demo and db.session.scalar(select(Board.id).limit(1)) is None:
+        _load_demo()
+
+
+def _load_demo() -> None:
+    from brain.demo import load_demo
+
+    with current_app.test_request_context("/"):
+        accounts = load_demo()
+        db.session.commit()
+    path = _demo_accounts_path()
+    path.write_text(json.dumps(accounts, indent=2, ensure_ascii=False))
+    path.chmod(0o600)
+    click.echo(f"Demo content loaded: {len(accounts)} members.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo community (only into a database without boards)."""
+    from brain.models import Board
+
+    if db.session.scalar(select(Board.id).limit(1)) is not None:
+        raise click.ClickException("The database already has boards; demo content not loaded.")
+    _load_demo()
+    _print_demo_accounts()
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.argument("email")
+@click.option("--password", envvar="BRAIN_ADMIN_PASSWORD", help="Asked for when not given.")
+@with_appcontext
+def create_admin_command(username: str, email: str, password: str | None) -> None:
+    """Create an administrator account."""
+    from brain.models import Role
+    from brain.ops.accounts import MIN_PASSWORD, register_member
+    from brain.ops.errors import OperationError
+
+    if not password:
+        password = getpass.getpass("Password: ")
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"The password needs at least {MIN_PASSWORD} characters.")
+    try:
+        user = register_member(username, email, password, role=Role.ADMIN)
+    except OperationError as problem:
+        raise click.ClickException(str(problem)) from problem
+    db.session.commit()
+    click.echo(f"Administrator {user.username} created.")
+
+
+@click.command("rerender")
+@click.option("--all", "everything", is_flag=True, help="Every post, not only outdated ones.")
+@with_appcontext
+def rerender_command(everything: bool) -> None:
+    """Render posts again with the current Markdown renderer."""
+    from brain.ops.posts import rerender_posts
+
+    with current_app.test_request_context("/"):
+        changed = rerender_posts(everything=everything)
+        db.session.commit()
+    click.echo(f"{changed} posts re-rendered.")
+
+
+@click.group("translations")
+def translations_group() -> None:
+    """Interface translations."""
+
+
+@translations_group.command("compile")
+def translations_compile() -> None:
+    """Compile the catalogs under translations/."""
+    compiled = compile_translations()
+    click.echo(f"{len(compiled)} catalogs compiled.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=3, show_default=True)
+@with_appcontext
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve with gunicorn, as in production."""
+    click.echo(f"Collective Brain on http://{host}:{port}/")
+    _print_demo_accounts()
+    sys.stdout.flush()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    args = [
+        str(gunicorn),
+        "--workers", str(workers),
+        "--bind", f"{host}:{port}",
+        "--access-logfile", "-",
+        "brain.wsgi:app",
+    ]  # fmt: skip
+    os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        setup_command,
+        demo_command,
+        create_admin_command,
+        rerender_command,
+        translations_group,
+        serve_command,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,78 @@
+"""Configuration defaults, overridable by ``BRAIN_*`` environment variables.
+
+Precedence (lowest first): the defaults below, ``instance/brain.cfg`` (a Python file), the
+environment, then the ``overrides`` passed to ``create_app`` (tests use these).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# Settings a deployer may set as BRAIN_<NAME>; each is documented in the README.
+ENV_SETTINGS: dict[str, type] = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "SITE_NAME": str,
+    "SESSION_COOKIE_SECURE": bool,
+    "MAX_CONTENT_LENGTH": int,
+    "TOPICS_PER_PAGE": int,
+    "POSTS_PER_PAGE": int,
+    "PASSWORD_HASH_METHOD": str,
+    "PREFERRED_URL_SCHEME": str,
+}
+
+
+class Defaults:
+    SITE_NAME = "Collective Brain"
+    DATABASE_URL = None  # None: SQLite file in the instance folder
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # A post body is at most 20,000 characters (4 bytes each at worst) plus the form around it.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+    MAX_FORM_PARTS = 200
+
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    TOPICS_PER_PAGE = 25
+    POSTS_PER_PAGE = 20
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+
+def _coerce(kind: type, raw: str):
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is int:
+        return int(raw)
+    return raw
+
+
+def from_environment(environ: os._Environ | dict) -> dict:
+    """Read the ``BRAIN_*`` settings present in *environ*."""
+    found = {}
+    for name, kind in ENV_SETTINGS.items():
+        raw = environ.get(f"BRAIN_{name}")
+        if raw is not None and raw != "":
+            found[name] = _coerce(kind, raw)
+    return found
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """A secret key generated once and kept in the instance folder (git ignores it)."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,89 @@
+"""The demo community loaded by ``brain setup`` the first time (content in content.json)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from brain.extensions import db
+from brain.models import Board, BoardModerator, BoardTranslation, Post, Role, utcnow
+from brain.ops.accounts import register_member
+from brain.ops.posts import reply, start_topic
+
+CONTENT = Path(__file__).with_name("content.json")
+
+
+def load_demo(path: Path = CONTENT) -> list[dict]:
+    """Create the demo boards, members and conversations; returns the generated accounts."""
+    content = json.loads(path.read_text(encoding="utf-8"))
+    boards = {}
+    for spec in content["boards"]:
+        board = Board(
+            slug=spec["slug"],
+            position=spec["position"],
+            name=spec["name"],
+            description=spec["description"],
+            language=spec.get("language", "en"),
+            members_only=spec.get("members_only", False),
+            read_only=spec.get("read_only", False),
+        )
+        for locale, words in spec.get("translations", {}).items():
+            board.translations.append(
+                BoardTranslation(
+                    locale=locale, name=words["name"], description=words.get("description", "")
+                )
+            )
+        db.session.add(board)
+        boards[spec["slug"]] = board
+    db.session.flush()
+
+    accounts, members = [], {}
+    now = utcnow()
+    for index, spec in enumerate(content["members"]):
+        password = secrets.token_urlsafe(9)
+        role = Role(spec.get("role", "member"))
+        user = register_member(
+            spec["username"],
+            f"{spec['username']}@demo.invalid",
+            password,
+            spec["display_name"],
+            role=role,
+            locale=spec.get("locale"),
+        )
+        user.country = spec.get("country")
+        user.organisation = spec.get("organisation")
+        user.bio = spec.get("bio")
+        user.created_at = now - timedelta(days=400 - index * 7)
+        members[spec["username"]] = user
+        accounts.append({"username": user.username, "password": password, "role": role.value})
+        if role == Role.MODERATOR:
+            for board in boards.values():
+                db.session.add(BoardModerator(board_id=board.id, user_id=user.id))
+    db.session.flush()
+
+    for spec in content["topics"]:
+        start = now - timedelta(days=spec["days_ago"])
+        opening, *replies = spec["posts"]
+        topic = start_topic(
+            boards[spec["board"]],
+            members[opening["author"]],
+            spec["title"],
+            opening["body"],
+            opening.get("language", spec["language"]),
+            when=start,
+        )
+        topic.is_pinned = spec.get("pinned", False)
+        written = {opening["key"]: db.session.get(Post, topic.first_post_id)}
+        for item in replies:
+            when = min(start + timedelta(hours=item.get("hours_after", 1)), now)
+            parent = written[item["reply_to"]] if item.get("reply_to") else written[opening["key"]]
+            written[item["key"]] = reply(
+                parent,
+                members[item["author"]],
+                item["body"],
+                item.get("language", spec["language"]),
+                when=when,
+            )
+    return accounts

@@ -1,0 +1,160 @@
+"""Reading the forum: each function is a fixed number of queries, whatever the data size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, load_only
+
+from brain.extensions import db
+from brain.models import Board, Post, Topic, User
+from brain.permissions import Actor, can_read_board
+
+# Indentation stops here; deeper replies continue at this depth and name whom they answer.
+VISUAL_DEPTH_CAP = 5
+
+
+@dataclass
+class ThreadEntry:
+    post: Post
+    indent: int
+    # Set when the answered post is not shown right above in the tree: the reader needs a link.
+    replying_to: Post | None
+
+
+@dataclass
+class TopicPage:
+    entries: list[ThreadEntry]
+    page: int
+    pages: int
+    flat: bool
+
+
+def readable_boards(actor: Actor) -> list[Board]:
+    boards = db.session.scalars(select(Board).order_by(Board.position, Board.id)).all()
+    return [board for board in boards if can_read_board(actor, board)]
+
+
+def board_stats(board_ids: list[int]) -> dict[int, tuple[int, int, object]]:
+    """{board id: (topics, posts, last activity)} in one grouped query."""
+    if not board_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Topic.board_id,
+            func.count(Topic.id),
+            func.coalesce(func.sum(Topic.reply_count + 1), 0),
+            func.max(Topic.last_activity_at),
+        )
+        .where(Topic.board_id.in_(board_ids))
+        .group_by(Topic.board_id)
+    ).all()
+    return {board_id: (topics, posts, last) for board_id, topics, posts, last in rows}
+
+
+def _topic_listing():
+    return select(Topic).options(
+        joinedload(Topic.author),
+        joinedload(Topic.board),
+        joinedload(Topic.last_post).load_only(Post.id, Post.author_id, Post.created_at)
+        .joinedload(Post.author),
+    )
+
+
+def recent_topics(board_ids: list[int], limit: int = 10) -> list[Topic]:
+    if not board_ids:
+        return []
+    query = (
+        _topic_listing()
+        .where(Topic.board_id.in_(board_ids))
+        .order_by(Topic.last_activity_at.desc(), Topic.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def board_topics(board: Board, page: int, per_page: int):
+    query = (
+        _topic_listing()
+        .where(Topic.board_id == board.id)
+        .order_by(Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=True, max_per_page=100)
+
+
+def page_count(total: int, per_page: int) -> int:
+    return max(ceil(total / per_page), 1)
+
+
+def topic_page(topic: Topic, page: int, per_page: int, flat: bool) -> TopicPage | None:
+    """One page of the topic in tree (depth-first) or flat (chronological) order."""
+    pages = page_count(topic.post_count, per_page)
+    if page > pages:
+        return None
+    parent_columns = load_only(Post.id, Post.author_id, Post.deleted_at)
+    order = (Post.id,) if flat else (Post.tree_path,)
+    posts = db.session.scalars(
+        select(Post)
+        .options(
+            joinedload(Post.author),
+            joinedload(Post.parent).options(parent_columns).joinedload(Post.author),
+        )
+        .where(Post.topic_id == topic.id)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return TopicPage(_thread_entries(posts, flat), page, pages, flat)
+
+
+def _thread_entries(posts: list[Post], flat: bool) -> list[ThreadEntry]:
+    entries = []
+    shown: set[int] = set()
+    for post in posts:
+        indent = 0 if flat else min(max(post.depth - 1, 0), VISUAL_DEPTH_CAP)
+        replying_to = None
+        parent = post.parent
+        if parent is not None and not parent.is_opening:
+            beyond_cap = post.depth - 1 > VISUAL_DEPTH_CAP
+            if flat or beyond_cap or parent.id not in shown:
+                replying_to = parent
+        shown.add(post.id)
+        entries.append(ThreadEntry(post, indent, replying_to))
+    return entries
+
+
+def post_page(post: Post, per_page: int, flat: bool) -> int:
+    """The page of its topic on which *post* appears."""
+    if flat:
+        before = select(func.count(Post.id)).where(Post.topic_id == post.topic_id, Post.id < post.id)
+    else:
+        before = select(func.count(Post.id)).where(
+            Post.topic_id == post.topic_id, Post.tree_path < post.tree_path
+        )
+    return db.session.scalar(before) // per_page + 1
+
+
+def member_activity(user: User, board_ids: list[int], limit: int = 10):
+    topics = db.session.scalars(
+        select(Topic)
+        .options(joinedload(Topic.board))
+        .where(Topic.author_id == user.id, Topic.board_id.in_(board_ids))
+        .order_by(Topic.created_at.desc())
+        .limit(limit)
+    ).all()
+    posts = db.session.scalars(
+        select(Post)
+        .join(Post.topic)
+        .options(joinedload(Post.topic).joinedload(Topic.board))
+        .where(
+            Post.author_id == user.id,
+            Post.deleted_at.is_(None),
+            Post.parent_id.is_not(None),
+            Topic.board_id.in_(board_ids),
+        )
+        .order_by(Post.created_at.desc())
+        .limit(limit)
+    ).all()
+    return topics, posts

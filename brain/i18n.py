@@ -1,0 +1,87 @@
+"""Supported languages and the choice of interface language for a request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app, g, request
+from flask_login import current_user
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+LANG_COOKIE = "lang"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str  # the language's name for itself
+    direction: str = "ltr"
+
+
+# Interface languages. Adding one: a catalog under translations/ and a line here.
+INTERFACE_LANGUAGES: tuple[Language, ...] = (
+    Language("en", "English"),
+    Language("fr", "Français"),
+    Language("es", "Español"),
+    Language("pt", "Português"),
+    Language("ar", "العربية", "rtl"),
+)
+BY_CODE = {lang.code: lang for lang in INTERFACE_LANGUAGES}
+# Content may also be in a language the interface does not speak.
+OTHER_LANGUAGE = "und"
+RTL_CONTENT = frozenset({"ar", "fa", "he", "ur"})
+
+
+def content_language_codes() -> list[str]:
+    return [lang.code for lang in INTERFACE_LANGUAGES] + [OTHER_LANGUAGE]
+
+
+def direction_of(code: str | None) -> str:
+    return "rtl" if code in RTL_CONTENT else "ltr"
+
+
+def supported(code: object) -> str | None:
+    """*code* if it names a supported interface language, else None (never raises)."""
+    if not isinstance(code, str) or len(code) > 16:
+        return None
+    code = code.strip().lower().replace("_", "-").split("-", 1)[0]
+    return code if code in BY_CODE else None
+
+
+def select_locale() -> str:
+    """Explicit choice (?lang, the member's profile, the cookie) → Accept-Language → English."""
+    if "locale" in g:
+        return g.locale
+    choice = supported(request.args.get("lang"))
+    if choice:
+        g.remember_locale = choice
+    if not choice and current_user and current_user.is_authenticated:
+        choice = supported(current_user.locale)
+    if not choice:
+        choice = supported(request.cookies.get(LANG_COOKIE))
+    if not choice:
+        choice = request.accept_languages.best_match(list(BY_CODE)) or "en"
+    g.locale = choice
+    return choice
+
+
+def select_timezone() -> str | None:
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return None
+
+
+def remember_locale(response):
+    """After ?lang=xx, keep the choice in a cookie so the next pages stay in that language."""
+    chosen = g.get("remember_locale")
+    if chosen:
+        response.set_cookie(
+            LANG_COOKIE,
+            chosen,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+        )
+    return response

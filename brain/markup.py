@@ -1,0 +1,162 @@
+"""The one place that turns Markdown into safe HTML.
+
+Posts are rendered once, when written: CommonMark (GitHub's cmark-gfm, linear-time on any
+input) produces HTML with raw HTML omitted and unsafe URLs dropped; bleach then applies the
+allowlist below, links @mentions of existing members, and marks every link
+``rel="nofollow ugc noopener"``. The result is stored beside the source with RENDERER_VERSION,
+so ``brain rerender`` can bring old posts up to date when this module changes.
+
+bleach's HTML tokenizer costs time per tag and per entity, and html5lib is quadratic in nesting
+depth, so rendered HTML is bounded in both before it reaches bleach (see ``MarkupTooComplex``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from functools import partial
+
+import bleach
+import cmarkgfm
+from bleach.html5lib_shim import Filter
+from cmarkgfm.cmark import Options
+
+RENDERER_VERSION = 1
+
+MAX_BODY_LENGTH = 20_000
+# Tags plus character references in the rendered HTML, and element nesting depth: together
+# they keep the worst case under 100 ms (bench/markup.py measures it).
+MAX_MARKUP_COST = 2_500
+MAX_NESTING = 24
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4",
+        "h5", "h6", "hr", "i", "img", "input", "li", "ol", "p", "pre", "strong", "sub",
+        "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title", "rel", "class"],
+    "img": ["src", "alt", "title"],
+    "input": ["type", "checked", "disabled"],  # GitHub task lists, see _task_list_items
+    "th": ["align"],
+    "td": ["align"],
+    "ol": ["start"],
+    "code": ["class"],
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+MENTION = re.compile(r"(?<![\w@/.])@([\w][\w.-]{0,30}[\w]|[\w])", re.UNICODE)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID = frozenset({"br", "hr", "img", "input"})
+
+MentionResolver = Callable[[set[str]], dict[str, str]]
+"""Given candidate names, returns {name as written: profile URL} for those that exist."""
+
+
+class MarkupError(ValueError):
+    """The source cannot be published; the message is meant for the writer."""
+
+
+class BodyTooLong(MarkupError):
+    pass
+
+
+class MarkupTooComplex(MarkupError):
+    pass
+
+
+def _cmark(source: str) -> str:
+    options = Options.CMARK_OPT_VALIDATE_UTF8 | Options.CMARK_OPT_FOOTNOTES
+    return cmarkgfm.github_flavored_markdown_to_html(source, options)
+
+
+def _check_complexity(html: str) -> None:
+    cost = html.count("<") + html.count("&")
+    if cost > MAX_MARKUP_COST:
+        raise MarkupTooComplex("too much formatting")
+    depth = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.groups()
+        if name.lower() in _VOID or self_closing:
+            continue
+        depth += -1 if closing else 1
+        if depth > MAX_NESTING:
+            raise MarkupTooComplex("nested too deeply")
+
+
+class _LinkFilter(Filter):
+    """Adds rel to every link and turns @name in plain text into a link to the member."""
+
+    def __init__(self, source, mentions: dict[str, str] | None = None):
+        super().__init__(source)
+        self.mentions = mentions or {}
+
+    def __iter__(self):
+        # Inside these, text is shown as written: no mention links.
+        verbatim = 0
+        for token in super().__iter__():
+            kind = token["type"]
+            name = token.get("name")
+            if kind == "StartTag" and name == "a":
+                token["data"][(None, "rel")] = LINK_REL
+            if kind == "StartTag" and name in ("a", "code", "pre"):
+                verbatim += 1
+            elif kind == "EndTag" and name in ("a", "code", "pre"):
+                verbatim = max(verbatim - 1, 0)
+            if kind == "Characters" and not verbatim and self.mentions:
+                yield from self._link_mentions(token["data"])
+                continue
+            yield token
+
+    def _link_mentions(self, text: str):
+        position = 0
+        for match in MENTION.finditer(text):
+            url = self.mentions.get(match.group(1))
+            if url is None:
+                continue
+            if match.start() > position:
+                yield {"type": "Characters", "data": text[position : match.start()]}
+            attrs = {(None, "href"): url, (None, "class"): "mention", (None, "rel"): LINK_REL}
+            yield {"type": "StartTag", "name": "a", "namespace": None, "data": attrs}
+            yield {"type": "Characters", "data": match.group(0)}
+            yield {"type": "EndTag", "name": "a", "namespace": None}
+            position = match.end()
+        if position < len(text):
+            yield {"type": "Characters", "data": text[position:]}
+
+
+def mention_candidates(source: str) -> set[str]:
+    """Names written as @name anywhere in *source* (the filter decides which become links)."""
+    return {m.group(1) for m in MENTION.finditer(source)}
+
+
+def render(source: str, resolve_mentions: MentionResolver | None = None) -> str:
+    """Render Markdown *source* to sanitized HTML, or raise MarkupError."""
+    if len(source) > MAX_BODY_LENGTH:
+        raise BodyTooLong("too long")
+    html = _cmark(source)
+    _check_complexity(html)
+    mentions = {}
+    if resolve_mentions is not None:
+        candidates = mention_candidates(source)
+        if candidates:
+            mentions = resolve_mentions(candidates)
+    cleaner = bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+        filters=[partial(_LinkFilter, mentions=mentions)],
+    )
+    return cleaner.clean(html).strip()
+
+
+def quote(source: str, author: str) -> str:
+    """Markdown that quotes *source*, attributed to *author*, ready for a reply."""
+    lines: Iterable[str] = source.strip().splitlines() or [""]
+    quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
+    return f"@{author}:\n{quoted}\n\n"

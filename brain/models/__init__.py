@@ -1,0 +1,17 @@
+"""SQLAlchemy models, grouped by domain. Models never commit and never touch the request."""
+
+from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Topic
+from brain.models.types import utcnow
+from brain.models.users import BoardModerator, Role, User
+
+__all__ = [
+    "Board",
+    "BoardModerator",
+    "BoardTranslation",
+    "Post",
+    "PostRevision",
+    "Role",
+    "Topic",
+    "User",
+    "utcnow",
+]

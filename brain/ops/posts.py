@@ -1,0 +1,180 @@
+"""Starting topics, replying, editing and deleting posts."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from brain import markup
+from brain.extensions import db
+from brain.models import Board, Post, PostRevision, Topic, User, utcnow
+from brain.models.forum import MAX_TREE_DEPTH, PATH_SEGMENT, path_segment
+from brain.ops.errors import OperationError
+from brain.ops.text import clean_text, slugify
+
+
+def resolve_mentions(names: set[str]) -> dict[str, str]:
+    """Map each @name that belongs to a member to that member's profile address."""
+    from flask import url_for
+
+    keys = {name.casefold(): name for name in names}
+    found = db.session.scalars(select(User).where(User.username_key.in_(keys))).all()
+    return {
+        keys[user.username_key]: url_for("members.profile", username=user.username)
+        for user in found
+    }
+
+
+def render_body(source: str) -> str:
+    try:
+        return markup.render(source, resolve_mentions)
+    except markup.BodyTooLong as exc:
+        raise OperationError(
+            _l("The text is too long: at most %(n)s characters.", n=markup.MAX_BODY_LENGTH)
+        ) from exc
+    except markup.MarkupTooComplex as exc:
+        raise OperationError(
+            _l("The text has too much formatting or nesting to display. Please simplify it.")
+        ) from exc
+
+
+def _place_in_tree(post: Post, parent: Post | None) -> None:
+    """Give a flushed *post* its path below *parent* (the caller has set its id)."""
+    if parent is None:
+        post.tree_path, post.depth = path_segment(post.id), 0
+        return
+    parent_path = parent.tree_path
+    if parent.depth + 1 >= MAX_TREE_DEPTH:
+        # Past the stored depth, a reply becomes the newest sibling of its parent: the thread
+        # keeps its order and parent_id still says what it answers.
+        parent_path = parent_path[:-PATH_SEGMENT]
+    post.tree_path = parent_path + path_segment(post.id)
+    post.depth = len(post.tree_path) // PATH_SEGMENT - 1
+
+
+def recount_topic(topic: Topic) -> None:
+    """Recompute the topic's counters and last activity from its posts."""
+    db.session.flush()
+    total, visible, last_at = db.session.execute(
+        select(
+            func.count(Post.id),
+            func.count(Post.id).filter(Post.deleted_at.is_(None)),
+            func.max(Post.created_at).filter(Post.deleted_at.is_(None)),
+        ).where(Post.topic_id == topic.id)
+    ).one()
+    topic.post_count = total
+    topic.reply_count = max(visible - 1, 0)
+    topic.last_activity_at = last_at or topic.created_at
+    topic.last_post_id = db.session.scalar(
+        select(Post.id)
+        .where(Post.topic_id == topic.id, Post.deleted_at.is_(None))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(1)
+    )
+
+
+def _new_post(
+    topic: Topic, author: User, body: str, language: str, parent: Post | None, when=None
+) -> Post:
+    source = clean_text(body)
+    post = Post(
+        topic=topic,
+        author=author,
+        parent=parent,
+        language=language,
+        body_source=source,
+        body_html=render_body(source),
+        renderer_version=markup.RENDERER_VERSION,
+        created_at=when or utcnow(),
+    )
+    db.session.add(post)
+    db.session.flush()
+    _place_in_tree(post, parent)
+    return post
+
+
+def start_topic(
+    board: Board, author: User, title: str, body: str, language: str, *, when=None
+) -> Topic:
+    """Open a topic in *board* with its first post."""
+    title = clean_text(title).strip()
+    now = when or utcnow()
+    topic = Topic(
+        board=board,
+        author=author,
+        title=title,
+        slug=slugify(title),
+        language=language,
+        created_at=now,
+        last_activity_at=now,
+    )
+    db.session.add(topic)
+    db.session.flush()
+    first = _new_post(topic, author, body, language, None, when=now)
+    topic.first_post_id = first.id
+    recount_topic(topic)
+    return topic
+
+
+def reply(parent: Post, author: User, body: str, language: str, *, when=None) -> Post:
+    """Answer *parent* (the opening post when replying to the topic as a whole)."""
+    topic = parent.topic
+    post = _new_post(topic, author, body, language, parent, when=when)
+    recount_topic(topic)
+    return post
+
+
+def edit_post(post: Post, editor: User, body: str, language: str | None = None) -> Post:
+    """Replace the post's body, keeping the previous version as a revision."""
+    source = clean_text(body)
+    if source == post.body_source and (language is None or language == post.language):
+        return post
+    html = render_body(source)
+    now = utcnow()
+    db.session.add(
+        PostRevision(
+            post_id=post.id,
+            editor_id=editor.id,
+            body_source=post.body_source,
+            body_html=post.body_html,
+            created_at=post.edited_at or post.created_at,
+            replaced_at=now,
+        )
+    )
+    post.body_source, post.body_html = source, html
+    post.renderer_version = markup.RENDERER_VERSION
+    post.edited_at = now
+    if language:
+        post.language = language
+        if post.is_opening:
+            post.topic.language = language
+    return post
+
+
+def edit_title(topic: Topic, title: str) -> None:
+    topic.title = clean_text(title).strip()
+    topic.slug = slugify(topic.title)
+
+
+def delete_post(post: Post) -> None:
+    """Soft-delete: the post stays in the tree as a placeholder so replies keep their place."""
+    if post.deleted_at is None:
+        post.deleted_at = utcnow()
+        recount_topic(post.topic)
+
+
+def rerender_posts(*, everything: bool = False, batch: int = 200) -> int:
+    """Render stored sources again with the current renderer; returns how many changed."""
+    changed = 0
+    query = select(Post).order_by(Post.id)
+    if not everything:
+        query = query.where(Post.renderer_version < markup.RENDERER_VERSION)
+    for post in db.session.scalars(query.execution_options(yield_per=batch)):
+        try:
+            html = markup.render(post.body_source, resolve_mentions)
+        except markup.MarkupError:
+            continue  # sources that no longer pass keep their stored HTML
+        if html != post.body_html or post.renderer_version != markup.RENDERER_VERSION:
+            post.body_html, post.renderer_version = html, markup.RENDERER_VERSION
+            changed += 1
+    return changed

@@ -1,0 +1,61 @@
+"""Who may do what. Every view checks here; templates use the same functions to show links."""
+
+from __future__ import annotations
+
+from flask_login import AnonymousUserMixin
+
+from brain.models import Board, Post, Role, Topic, User
+
+Actor = User | AnonymousUserMixin
+
+
+def _member(actor: Actor) -> User | None:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def moderates(actor: Actor, board: Board) -> bool:
+    user = _member(actor)
+    if user is None:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.MODERATOR and any(b.id == board.id for b in user.moderated_boards)
+
+
+def can_read_board(actor: Actor, board: Board) -> bool:
+    return not board.members_only or _member(actor) is not None
+
+
+def can_start_topic(actor: Actor, board: Board) -> bool:
+    if _member(actor) is None or not can_read_board(actor, board):
+        return False
+    return not board.read_only or moderates(actor, board)
+
+
+def can_reply(actor: Actor, topic: Topic) -> bool:
+    if _member(actor) is None or not can_read_board(actor, topic.board):
+        return False
+    if topic.is_locked or topic.board.read_only:
+        return moderates(actor, topic.board)
+    return True
+
+
+def is_author(actor: Actor, post: Post) -> bool:
+    user = _member(actor)
+    return user is not None and user.id == post.author_id
+
+
+def can_edit(actor: Actor, post: Post) -> bool:
+    if post.is_deleted:
+        return False
+    if moderates(actor, post.topic.board):
+        return True
+    return is_author(actor, post) and not post.topic.is_locked
+
+
+def can_delete(actor: Actor, post: Post) -> bool:
+    return not post.is_deleted and (is_author(actor, post) or moderates(actor, post.topic.board))
+
+
+def can_see_revisions(actor: Actor, post: Post) -> bool:
+    return is_author(actor, post) or moderates(actor, post.topic.board)

@@ -1,0 +1,176 @@
+"""Request plumbing shared by every blueprint: URL converters, input guards, security headers,
+error pages and template helpers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import Flask, render_template, request
+from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, ValidationError
+
+from brain import i18n
+
+MAX_ID = 2**31 - 1
+# Characters no form field or query may carry: C0 controls but tab and newlines, DEL, and
+# surrogates (they cannot be stored in PostgreSQL text or encoded as UTF-8).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class IdConverter(BaseConverter):
+    """A database id: ASCII digits that fit a 32-bit integer, otherwise the route does not match."""
+
+    regex = r"[0-9]{1,10}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 0 < number <= MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+ERROR_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+}
+ERROR_MESSAGES = {
+    400: _l("The request could not be understood. Please check what you sent and try again."),
+    403: _l("You do not have permission to do this."),
+    404: _l("There is nothing at this address. It may have been moved or deleted."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("What you sent is too large. Please shorten it and try again."),
+    429: _l("You are doing that too often. Please wait a moment and try again."),
+    500: _l("An unexpected error happened on our side. It has been logged; please try again."),
+}
+
+
+class UserFacingError(HTTPException):
+    """An HTTP error whose message is written for the person who made the request."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(description=str(message))
+        self.code = code
+
+
+def fail(code: int, message: str) -> None:
+    raise UserFacingError(code, message)
+
+
+def render_error(error: HTTPException):
+    code = error.code or 500
+    if code not in ERROR_TITLES:
+        code = 400 if 400 <= code < 500 else 500
+    message = error.description if isinstance(error, UserFacingError) else ERROR_MESSAGES[code]
+    if isinstance(error, CSRFError):
+        message = _("The form has expired or was sent from elsewhere. Reload the page and try again.")
+    response = render_template(
+        "error.html", code=code, title=ERROR_TITLES[code], message=message
+    )
+    headers = {}
+    if code == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return response, code, headers
+
+
+def render_internal_error(error: Exception):
+    return render_error(UserFacingError(500, ERROR_MESSAGES[500]))
+
+
+def guard_input() -> None:
+    """Refuse control characters anywhere in the query or form before any view sees them."""
+    values = list(request.args.values())
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values += list(request.form.values())
+    for value in values:
+        if _CONTROL.search(value):
+            fail(400, _("The request contains characters that are not allowed (such as NUL)."))
+
+
+def security_headers(response):
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """*target* if it is a path on this site, else *default*: no open redirects."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(c in target for c in "\r\n\\"):
+        return default
+    return target
+
+
+def when(moment: datetime | None) -> Markup:
+    """A <time> element: relative wording, exact date and time on hover."""
+    if moment is None:
+        return Markup("")
+    delta = moment - datetime.now(UTC)
+    relative = format_timedelta(delta, add_direction=True, granularity="minute")
+    exact = format_datetime(moment, "medium")
+    return Markup('<time datetime="{iso}" title="{exact}">{relative}</time>').format(
+        iso=moment.isoformat(timespec="seconds"), exact=exact, relative=relative
+    )
+
+
+def language_name(code: str) -> str:
+    language = i18n.BY_CODE.get(code)
+    return language.name if language else _("Other language")
+
+
+def template_globals() -> dict:
+    locale = str(get_locale() or "en")
+    language = i18n.BY_CODE.get(locale, i18n.BY_CODE["en"])
+    return {
+        "page_lang": language.code,
+        "page_dir": language.direction,
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
+    app.before_request(guard_input)
+    app.after_request(security_headers)
+    app.after_request(i18n.remember_locale)
+    for code in ERROR_TITLES:
+        if code != 500:
+            app.register_error_handler(code, render_error)
+    app.register_error_handler(UserFacingError, render_error)
+    app.register_error_handler(CSRFError, render_error)
+    app.register_error_handler(500, render_internal_error)
+    app.context_processor(template_globals)
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(
+        interface_languages=i18n.INTERFACE_LANGUAGES,
+        direction_of=i18n.direction_of,
+        language_name=language_name,
+    )

@@ -1,0 +1,2 @@
+// Progressive enhancement only: every feature works without this file.
+document.documentElement.classList.add("js");
