@@ -12,11 +12,13 @@ from brain import config
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(overrides: dict | None = None) -> Flask:
+def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("BRAIN_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=instance_path
+        or os.environ.get("BRAIN_INSTANCE_PATH")
+        or str(ROOT / "instance"),
         instance_relative_config=True,
         static_folder=str(ROOT / "static"),
     )

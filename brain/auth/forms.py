@@ -3,12 +3,18 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from brain.forms import no_forbidden_characters
-from brain.ops.accounts import MAX_PASSWORD, MIN_PASSWORD
+from brain.ops.accounts import MAX_PASSWORD, MIN_PASSWORD, normalise_username, validate_username
 
 REQUIRED = _l("This field is required.")
+
+
+def acceptable_username(form, field) -> None:
+    problem = validate_username(normalise_username(field.data or ""))
+    if problem:
+        raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):
@@ -25,7 +31,7 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     username = StringField(
         _l("Username"),
-        validators=[DataRequired(REQUIRED), Length(max=32), no_forbidden_characters],
+        validators=[DataRequired(REQUIRED), no_forbidden_characters, acceptable_username],
         description=_l("Letters, digits, dots, hyphens and underscores; used in @mentions."),
     )
     display_name = StringField(

@@ -93,7 +93,7 @@ def topic_page(topic: Topic, page: int, per_page: int, flat: bool) -> TopicPage 
     pages = page_count(topic.post_count, per_page)
     if page > pages:
         return None
-    parent_columns = load_only(Post.id, Post.author_id, Post.deleted_at)
+    parent_columns = load_only(Post.id, Post.author_id, Post.parent_id, Post.deleted_at)
     order = (Post.id,) if flat else (Post.tree_path,)
     posts = db.session.scalars(
         select(Post)

@@ -1,0 +1,33 @@
+# The two commands: `make run` and `make test`. Everything else is a helper for them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench clean
+
+$(STAMP): setup.cfg pyproject.toml package.json
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund; fi
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/brain setup
+	$(BIN)/brain serve
+
+test: $(STAMP)
+	$(BIN)/brain translations compile
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/markup.py
+	$(BIN)/python bench/topic_page.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache
