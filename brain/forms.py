@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from brain import i18n, markup
@@ -23,9 +24,13 @@ def not_blank(form, field) -> None:
         raise ValidationError(_l("This field is required."))
 
 
-def language_choices() -> list[tuple[str, str]]:
-    choices = [(lang.code, lang.name) for lang in i18n.INTERFACE_LANGUAGES]
-    return [*choices, (i18n.OTHER_LANGUAGE, _l("Other language"))]
+def language_choices() -> list[SelectChoice]:
+    """The content languages a writer can pick, each named in itself."""
+    choices = [
+        SelectChoice(lang.code, lang.name, render_kw={"lang": lang.code})
+        for lang in i18n.INTERFACE_LANGUAGES
+    ]
+    return [*choices, SelectChoice(i18n.OTHER_LANGUAGE, str(_l("Other language")))]
 
 
 def body_field() -> TextAreaField:

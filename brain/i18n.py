@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from flask_login import current_user
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 LANG_COOKIE = "lang"
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,10 @@ def direction_of(code: str | None) -> str:
 
 
 def supported(code: object) -> str | None:
-    """*code* if it names a supported interface language, else None (never raises)."""
-    if not isinstance(code, str) or len(code) > 16:
+    """The supported interface language *code* names ("pt-BR" → "pt"), else None. Never raises."""
+    if not isinstance(code, str) or not _LANGUAGE_TAG.fullmatch(code):
         return None
-    code = code.strip().lower().replace("_", "-").split("-", 1)[0]
+    code = code.lower().replace("_", "-").split("-", 1)[0]
     return code if code in BY_CODE else None
 
 
@@ -61,7 +63,10 @@ def select_locale() -> str:
     if not choice:
         choice = supported(request.cookies.get(LANG_COOKIE))
     if not choice:
-        choice = request.accept_languages.best_match(list(BY_CODE)) or "en"
+        # In the browser's order of preference; "pt-BR" counts as Portuguese.
+        choice = next(
+            (code for code in map(supported, request.accept_languages.values()) if code), "en"
+        )
     g.locale = choice
     return choice
 
@@ -85,3 +90,17 @@ def remember_locale(response):
             httponly=True,
         )
     return response
+
+
+def content_filter(args, user) -> list[str] | None:
+    """The content languages a list should show: ?only=fr&only=es, else the member's reading
+    languages, else everything (None). ?only=all shows everything to a member too."""
+    only = args.getlist("only")
+    if "all" in only:
+        return None
+    codes = [code for code in content_language_codes() if code in only]
+    if codes:
+        return codes
+    if user is not None and user.is_authenticated and user.read_languages:
+        return [code for code in content_language_codes() if code in user.read_languages]
+    return None

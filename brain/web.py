@@ -93,7 +93,8 @@ def render_internal_error(error: Exception):
 
 def guard_input() -> None:
     """Refuse control characters anywhere in the query or form before any view sees them."""
-    values = list(request.args.values())
+    # ?lang= is exempt: any value there falls back to a supported language (i18n.supported).
+    values = [value for key, value in request.args.items(multi=True) if key != "lang"]
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
@@ -135,7 +136,7 @@ def when(moment: datetime | None) -> Markup:
         return Markup("")
     delta = moment - datetime.now(UTC)
     relative = format_timedelta(delta, add_direction=True, granularity="minute")
-    exact = format_datetime(moment, "medium")
+    exact = format_datetime(moment, "long")  # the long form names the time zone
     return Markup('<time datetime="{iso}" title="{exact}">{relative}</time>').format(
         iso=moment.isoformat(timespec="seconds"), exact=exact, relative=relative
     )
@@ -173,4 +174,6 @@ def init_app(app: Flask) -> None:
         interface_languages=i18n.INTERFACE_LANGUAGES,
         direction_of=i18n.direction_of,
         language_name=language_name,
+        content_languages=i18n.content_language_codes(),
     )
+    app.jinja_env.filters["language_name"] = language_name

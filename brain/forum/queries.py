@@ -63,11 +63,17 @@ def _topic_listing():
     )
 
 
-def recent_topics(board_ids: list[int], limit: int = 10) -> list[Topic]:
+def _in_languages(query, languages: list[str] | None):
+    return query if not languages else query.where(Topic.language.in_(languages))
+
+
+def recent_topics(
+    board_ids: list[int], limit: int = 10, languages: list[str] | None = None
+) -> list[Topic]:
     if not board_ids:
         return []
     query = (
-        _topic_listing()
+        _in_languages(_topic_listing(), languages)
         .where(Topic.board_id.in_(board_ids))
         .order_by(Topic.last_activity_at.desc(), Topic.id.desc())
         .limit(limit)
@@ -75,9 +81,9 @@ def recent_topics(board_ids: list[int], limit: int = 10) -> list[Topic]:
     return list(db.session.scalars(query).unique())
 
 
-def board_topics(board: Board, page: int, per_page: int):
+def board_topics(board: Board, page: int, per_page: int, languages: list[str] | None = None):
     query = (
-        _topic_listing()
+        _in_languages(_topic_listing(), languages)
         .where(Topic.board_id == board.id)
         .order_by(Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc())
     )

@@ -12,7 +12,7 @@ from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.forum import bp, queries
 from brain.forum.forms import EditForm, EditOpeningForm, ReplyForm, TopicForm
-from brain.i18n import content_language_codes
+from brain.i18n import content_filter, content_language_codes
 from brain.models import Board, Post, PostRevision, Topic
 from brain.ops import posts as post_ops
 from brain.ops.errors import OperationError
@@ -78,11 +78,15 @@ def _preview_of(form) -> str | None:
 def board(slug: str):
     board = _readable_board(slug)
     page = _page_arg()
-    listing = queries.board_topics(board, page, current_app.config["TOPICS_PER_PAGE"])
+    languages = content_filter(request.args, current_user)
+    listing = queries.board_topics(
+        board, page, current_app.config["TOPICS_PER_PAGE"], languages
+    )
     return render_template(
         "forum/board.html",
         board=board,
         listing=listing,
+        languages=languages,
         can_start=permissions.can_start_topic(current_user, board),
     )
 

@@ -41,6 +41,8 @@ class User(UserMixin, db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     organisation: Mapped[str | None] = mapped_column(String(120))
     bio: Mapped[str | None] = mapped_column(Text)
+    # Content languages this member reads, comma-separated codes ("fr,es"); empty: all.
+    read_languages_csv: Mapped[str | None] = mapped_column("read_languages", String(64))
 
     moderated_boards: Mapped[list[Board]] = relationship(  # noqa: F821
         secondary="board_moderators", lazy="select"
@@ -48,6 +50,14 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def read_languages(self) -> list[str]:
+        return [code for code in (self.read_languages_csv or "").split(",") if code]
+
+    @read_languages.setter
+    def read_languages(self, codes: list[str]) -> None:
+        self.read_languages_csv = ",".join(codes) or None
 
     @property
     def is_admin(self) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.forum import queries
-from brain.i18n import supported
+from brain.i18n import content_filter, supported
 from brain.web import safe_next
 
 bp = Blueprint("site", __name__)
@@ -19,11 +19,13 @@ bp = Blueprint("site", __name__)
 def home():
     boards = queries.readable_boards(current_user)
     board_ids = [board.id for board in boards]
+    languages = content_filter(request.args, current_user)
     return render_template(
         "home.html",
         boards=boards,
         stats=queries.board_stats(board_ids),
-        recent=queries.recent_topics(board_ids),
+        recent=queries.recent_topics(board_ids, languages=languages),
+        languages=languages,
     )
 
 
