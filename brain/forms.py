@@ -57,9 +57,7 @@ def title_field() -> StringField:
             Length(
                 min=TITLE_MIN,
                 max=TITLE_MAX,
-                message=_l(
-                    "Between %(min)d and %(max)d characters.", min=TITLE_MIN, max=TITLE_MAX
-                ),
+                message=_l("Between %(min)d and %(max)d characters.", min=TITLE_MIN, max=TITLE_MAX),
             ),
             no_forbidden_characters,
         ],

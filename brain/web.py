@@ -77,10 +77,10 @@ def render_error(error: HTTPException):
         code = 400 if 400 <= code < 500 else 500
     message = error.description if isinstance(error, UserFacingError) else ERROR_MESSAGES[code]
     if isinstance(error, CSRFError):
-        message = _("The form has expired or was sent from elsewhere. Reload the page and try again.")
-    response = render_template(
-        "error.html", code=code, title=ERROR_TITLES[code], message=message
-    )
+        message = _(
+            "The form has expired or was sent from elsewhere. Reload the page and try again."
+        )
+    response = render_template("error.html", code=code, title=ERROR_TITLES[code], message=message)
     headers = {}
     if code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)

@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, text
 
 from brain import create_app
+from brain.cli import compile_translations
 from brain.extensions import db
 from tests import factories
 from tests.factories import (  # noqa: F401 - re-exported for test modules
@@ -57,6 +58,7 @@ def database_settings(tmp_path_factory) -> Iterator[dict]:
 
 @pytest.fixture(scope="session")
 def session_app(database_settings, tmp_path_factory):
+    compile_translations()  # as `make test` does: pages use the catalogs in the tree
     app = create_app(
         {
             **database_settings,

@@ -11,7 +11,9 @@ from brain.ops import posts as post_ops
 from brain.ops.accounts import register_member
 
 PASSWORD = "correct horse battery"
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_FIELD = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 # The app under test; set by the ``app`` fixture. Factories work in a context of their own and
@@ -70,7 +72,11 @@ def make_topic(
 ) -> Topic:
     with database() as session:
         topic = post_ops.start_topic(
-            session.get(Board, board.id), session.get(User, author.id), title, body, language,
+            session.get(Board, board.id),
+            session.get(User, author.id),
+            title,
+            body,
+            language,
             when=when,
         )
         session.commit()
@@ -111,5 +117,3 @@ def log_in(client, user: User, password: str = PASSWORD):
     response = submit(client, "/login", {"login": user.username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
-
-

@@ -38,16 +38,25 @@ def test_board_lists_pinned_topics_first_then_by_last_activity(client):
     board = make_board()
     author = make_user()
     now = utcnow()
-    old = make_topic(board=board, author=author, title="Old but pinned", when=now - timedelta(days=9))
+    old = make_topic(
+        board=board, author=author, title="Old but pinned", when=now - timedelta(days=9)
+    )
     make_topic(board=board, author=author, title="Quiet topic", when=now - timedelta(days=5))
-    revived = make_topic(board=board, author=author, title="Revived topic", when=now - timedelta(days=7))
+    revived = make_topic(
+        board=board, author=author, title="Revived topic", when=now - timedelta(days=7)
+    )
     make_topic(board=board, author=author, title="Recent topic", when=now - timedelta(days=1))
     with database() as session:
         session.get(Topic, old.id).is_pinned = True
         session.commit()
     make_reply(parent=revived_opening(revived), author=author, body="Bringing this back")
     html = client.get("/b/cooperatives").get_data(as_text=True)
-    assert titles_in_order(html) == ["Old but pinned", "Revived topic", "Recent topic", "Quiet topic"]
+    assert titles_in_order(html) == [
+        "Old but pinned",
+        "Revived topic",
+        "Recent topic",
+        "Quiet topic",
+    ]
 
 
 def revived_opening(topic):
@@ -62,7 +71,9 @@ def test_board_pages_are_paginated(client, app):
     author = make_user()
     now = utcnow()
     for n in range(7):
-        make_topic(board=board, author=author, title=f"Topic number {n}", when=now - timedelta(hours=n))
+        make_topic(
+            board=board, author=author, title=f"Topic number {n}", when=now - timedelta(hours=n)
+        )
     first = titles_in_order(client.get("/b/cooperatives").get_data(as_text=True))
     third = titles_in_order(client.get("/b/cooperatives?page=3").get_data(as_text=True))
     assert first == ["Topic number 0", "Topic number 1", "Topic number 2"]

@@ -115,7 +115,12 @@ def test_settings_refuse_unknown_values(client):
     response = submit(
         client,
         "/settings",
-        {"display_name": "A", "locale": "xx", "timezone": "Mars/Olympus", "read_languages": ["tlh"]},
+        {
+            "display_name": "A",
+            "locale": "xx",
+            "timezone": "Mars/Olympus",
+            "read_languages": ["tlh"],
+        },
     )
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("Not a valid choice") >= 2
@@ -194,7 +199,9 @@ def test_unknown_filter_values_are_ignored(client, multilingual_board):
 
 def test_each_topic_and_post_carries_its_language_and_direction(client):
     board = make_board()
-    topic = make_topic(board=board, author=make_user(), title="Una pregunta", body="Hola", language="es")
+    topic = make_topic(
+        board=board, author=make_user(), title="Una pregunta", body="Hola", language="es"
+    )
     html = client.get(f"/t/{topic.id}-{topic.slug}?lang=ar").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in html
     assert '<div class="post-body" lang="es" dir="ltr">' in html
@@ -222,7 +229,9 @@ def test_board_names_are_shown_in_the_interface_language(client):
     board = make_board(slug="social-finance", name="Social finance")
     with database() as session:
         session.add(
-            BoardTranslation(board_id=board.id, locale="fr", name="Finance solidaire", description="")
+            BoardTranslation(
+                board_id=board.id, locale="fr", name="Finance solidaire", description=""
+            )
         )
         session.commit()
     assert "Finance solidaire" in client.get("/?lang=fr").get_data(as_text=True)

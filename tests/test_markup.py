@@ -76,7 +76,9 @@ def test_raw_html_is_not_passed_through():
 
 
 def test_images_keep_https_sources():
-    assert '<img src="https://example.org/a.png" alt="a">' in render("![a](https://example.org/a.png)")
+    assert '<img src="https://example.org/a.png" alt="a">' in render(
+        "![a](https://example.org/a.png)"
+    )
 
 
 def test_body_over_the_limit_is_refused():

@@ -14,7 +14,7 @@ def test_profile_shows_name_join_date_topics_and_replies(client):
     page = client.get("/u/amina").get_data(as_text=True)
     assert "Amina Diallo" in page and "member since" in page
     assert topic.title in page
-    assert f'href="/p/' in page and "Stokvels" in page
+    assert 'href="/p/' in page and "Stokvels" in page
 
 
 def test_profile_hides_activity_in_boards_the_reader_cannot_see(client):

@@ -46,7 +46,16 @@ def conversation():
     b = make_reply(parent=o, author=amina, body="B")
     a1 = make_reply(parent=a, author=amina, body="A1")
     a1a = make_reply(parent=a1, author=kwame, body="A1a")
-    return {"topic": topic, "o": o, "a": a, "b": b, "a1": a1, "a1a": a1a, "amina": amina, "kwame": kwame}
+    return {
+        "topic": topic,
+        "o": o,
+        "a": a,
+        "b": b,
+        "a1": a1,
+        "a1a": a1a,
+        "amina": amina,
+        "kwame": kwame,
+    }
 
 
 def test_start_a_topic(client):
@@ -146,7 +155,9 @@ def test_indentation_stops_at_the_cap_and_deeper_replies_say_whom_they_answer(cl
     assert max(depths) == VISUAL_DEPTH_CAP
     assert depths[-3:] == [VISUAL_DEPTH_CAP] * 3
     deepest = chain[-1]
-    assert f'href="/p/{chain[-2].id}"' in html.split(f'id="p{deepest.id}"')[1].split("</article>")[0]
+    assert (
+        f'href="/p/{chain[-2].id}"' in html.split(f'id="p{deepest.id}"')[1].split("</article>")[0]
+    )
 
 
 def test_replies_beyond_the_stored_depth_keep_their_parent_and_order(client):
@@ -268,7 +279,9 @@ def _bulk_topic(size: int) -> Topic:
         posts = [session.get(Post, topic.first_post_id)]
         for n in range(size - 1):
             parent = posts[n // 3]  # every post answered by up to three others
-            posts.append(post_ops.reply(parent, authors[n % 5], f"post {n} @{users[0].username}", "en"))
+            posts.append(
+                post_ops.reply(parent, authors[n % 5], f"post {n} @{users[0].username}", "en")
+            )
         session.commit()
     return topic
 

@@ -58,7 +58,8 @@ def _topic_listing():
     return select(Topic).options(
         joinedload(Topic.author),
         joinedload(Topic.board),
-        joinedload(Topic.last_post).load_only(Post.id, Post.author_id, Post.created_at)
+        joinedload(Topic.last_post)
+        .load_only(Post.id, Post.author_id, Post.created_at)
         .joinedload(Post.author),
     )
 
@@ -134,7 +135,9 @@ def _thread_entries(posts: list[Post], flat: bool) -> list[ThreadEntry]:
 def post_page(post: Post, per_page: int, flat: bool) -> int:
     """The page of its topic on which *post* appears."""
     if flat:
-        before = select(func.count(Post.id)).where(Post.topic_id == post.topic_id, Post.id < post.id)
+        before = select(func.count(Post.id)).where(
+            Post.topic_id == post.topic_id, Post.id < post.id
+        )
     else:
         before = select(func.count(Post.id)).where(
             Post.topic_id == post.topic_id, Post.tree_path < post.tree_path

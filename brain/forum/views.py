@@ -79,9 +79,7 @@ def board(slug: str):
     board = _readable_board(slug)
     page = _page_arg()
     languages = content_filter(request.args, current_user)
-    listing = queries.board_topics(
-        board, page, current_app.config["TOPICS_PER_PAGE"], languages
-    )
+    listing = queries.board_topics(board, page, current_app.config["TOPICS_PER_PAGE"], languages)
     return render_template(
         "forum/board.html",
         board=board,
@@ -215,9 +213,7 @@ def edit(post_id: int):
                 db.session.commit()
                 flash(_("Your changes are saved."), "success")
                 return redirect(url_for("forum.permalink", post_id=post.id))
-    return render_template(
-        "forum/edit.html", topic=topic, post=post, form=form, preview=preview
-    )
+    return render_template("forum/edit.html", topic=topic, post=post, form=form, preview=preview)
 
 
 @bp.route("/p/<id:post_id>/delete", methods=["GET", "POST"])
@@ -247,6 +243,4 @@ def revisions(post_id: int):
         .where(PostRevision.post_id == post.id)
         .order_by(PostRevision.replaced_at.desc(), PostRevision.id.desc())
     ).all()
-    return render_template(
-        "forum/revisions.html", topic=post.topic, post=post, history=history
-    )
+    return render_template("forum/revisions.html", topic=post.topic, post=post, history=history)

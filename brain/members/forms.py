@@ -28,8 +28,11 @@ class CheckboxesField(SelectMultipleField):
 class SettingsForm(FlaskForm):
     display_name = StringField(
         _l("Display name"),
-        validators=[DataRequired(_l("This field is required.")), Length(max=64),
-                    no_forbidden_characters],
+        validators=[
+            DataRequired(_l("This field is required.")),
+            Length(max=64),
+            no_forbidden_characters,
+        ],
     )
     locale = SelectField(
         _l("Interface language"),
@@ -46,5 +49,7 @@ class SettingsForm(FlaskForm):
     read_languages = CheckboxesField(
         _l("Languages you read"),
         choices=language_choices,
-        description=_l("Topic lists show only these languages. Leave all unticked to see every language."),
+        description=_l(
+            "Topic lists show only these languages. Leave all unticked to see every language."
+        ),
     )

@@ -66,7 +66,9 @@ class BoardTranslation(db.Model):
 
 class Topic(db.Model):
     __tablename__ = "topics"
-    __table_args__ = (Index("ix_topics_board_listing", "board_id", "is_pinned", "last_activity_at"),)
+    __table_args__ = (
+        Index("ix_topics_board_listing", "board_id", "is_pinned", "last_activity_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
