@@ -34,11 +34,13 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     )
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
-    from brain import auth, cli, database, forum, members, site, web
+    from brain import auth, cli, database, forum, members, search, site, web
+    from brain.search import views as search_views
     from brain.extensions import babel, csrf, db, migrate
     from brain.i18n import TRANSLATIONS_DIR, select_locale, select_timezone
 
     database.init_app(app)
+    search.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(
@@ -53,5 +55,6 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(auth.bp)
     app.register_blueprint(forum.bp)
     app.register_blueprint(members.bp)
+    app.register_blueprint(search_views.bp)
     cli.init_app(app)
     return app

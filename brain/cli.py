@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from brain.extensions import db
 from brain.i18n import TRANSLATIONS_DIR
@@ -69,6 +69,9 @@ def setup_command(demo: bool) -> None:
     click.echo(f"Database is up to date; {len(compiled)} translation catalogs compiled.")
     if demo and db.session.scalar(select(Board.id).limit(1)) is None:
         _load_demo()
+    from brain.search import indexer
+
+    indexer().drain(blocking=True)
 
 
 def _load_demo() -> None:
@@ -131,6 +134,67 @@ def rerender_command(everything: bool) -> None:
     click.echo(f"{changed} posts re-rendered.")
 
 
+@click.group("search")
+def search_group() -> None:
+    """The search index."""
+
+
+@search_group.command("rebuild")
+@click.option("--procs", default=1, show_default=True, help="Indexing processes.")
+@with_appcontext
+def search_rebuild(procs: int) -> None:
+    """Index every post again, from scratch."""
+    import time
+
+    from brain.models import Post
+    from brain.search import indexer
+
+    total = db.session.scalar(select(func.count(Post.id)).where(Post.deleted_at.is_(None)))
+    started = time.perf_counter()
+    with click.progressbar(length=total, label="Indexing posts") as bar:
+        count = indexer().rebuild(progress=bar.update, procs=procs)
+    seconds = time.perf_counter() - started
+    click.echo(f"{count} posts indexed in {seconds:.1f} s ({count / max(seconds, 1e-9):.0f} posts/s).")
+
+
+@search_group.command("check")
+@with_appcontext
+def search_check() -> None:
+    """Report drift between the database and the index (exit 1 when there is some)."""
+    from brain.search import indexer
+
+    drift = indexer().check()
+    click.echo(
+        f"missing from the index: {len(drift['missing'])}; "
+        f"in the index but gone: {len(drift['stale'])}; waiting in the outbox: "
+        f"{len(drift['pending'])}"
+    )
+    for kind in ("missing", "stale"):
+        if drift[kind]:
+            click.echo(f"  {kind} post ids: {drift[kind][:50]}")
+    if drift["missing"] or drift["stale"]:
+        raise SystemExit(1)
+
+
+@search_group.command("drain")
+@with_appcontext
+def search_drain() -> None:
+    """Apply the outbox to the index now."""
+    from brain.search import indexer
+
+    click.echo(f"{indexer().drain(blocking=True)} posts brought up to date.")
+
+
+@search_group.command("optimize")
+@with_appcontext
+def search_optimize() -> None:
+    """Merge the index's segments into one (faster searches; run when the site is quiet)."""
+    from brain.search import indexer
+
+    indexer().optimize()
+    click.echo("Index optimised.")
+
+
 @click.group("translations")
 def translations_group() -> None:
     """Interface translations."""
@@ -171,6 +235,7 @@ def init_app(app: Flask) -> None:
         create_admin_command,
         rerender_command,
         translations_group,
+        search_group,
         serve_command,
     ):
         app.cli.add_command(command)

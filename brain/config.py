@@ -21,6 +21,8 @@ ENV_SETTINGS: dict[str, type] = {
     "POSTS_PER_PAGE": int,
     "PASSWORD_HASH_METHOD": str,
     "PREFERRED_URL_SCHEME": str,
+    "SEARCH_INDEX_PATH": str,
+    "SEARCH_INDEXER": str,
 }
 
 
@@ -45,6 +47,11 @@ class Defaults:
     TOPICS_PER_PAGE = 25
     POSTS_PER_PAGE = 20
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - the name of a hashing method
+
+    SEARCH_INDEX_PATH = None  # None: instance/search
+    # "thread": each process applies the outbox in a background thread right after commits;
+    # "sync": during the commit (tests, scripts); "off": only `brain search drain` does.
+    SEARCH_INDEXER = "thread"
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, url_for
 from flask_babel import format_datetime, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -147,6 +147,20 @@ def language_name(code: str) -> str:
     return language.name if language else _("Other language")
 
 
+def member_link(user) -> Markup:
+    """A link to a member's profile; the name is isolated so any script reads right."""
+    return Markup('<a href="{url}"><bdi>{name}</bdi></a>').format(
+        url=url_for("members.profile", username=user.username), name=user.display_name
+    )
+
+
+def board_link(board) -> Markup:
+    locale = str(get_locale() or "en")
+    return Markup('<a href="{url}">{name}</a>').format(
+        url=url_for("forum.board", slug=board.slug), name=board.name_in(locale)
+    )
+
+
 def template_globals() -> dict:
     locale = str(get_locale() or "en")
     language = i18n.BY_CODE.get(locale, i18n.BY_CODE["en"])
@@ -174,6 +188,8 @@ def init_app(app: Flask) -> None:
         interface_languages=i18n.INTERFACE_LANGUAGES,
         direction_of=i18n.direction_of,
         language_name=language_name,
+        member_link=member_link,
+        board_link=board_link,
         content_languages=i18n.content_language_codes(),
     )
     app.jinja_env.filters["language_name"] = language_name

@@ -66,6 +66,8 @@ def session_app(database_settings, tmp_path_factory):
             "SECRET_KEY": "test secret",
             # Fast hashing keeps the suite quick; production uses scrypt (see test_auth).
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # Index during the commit, so a test sees its writes in search at once.
+            "SEARCH_INDEXER": "sync",
         },
         instance_path=str(tmp_path_factory.mktemp("instance")),
     )
@@ -92,6 +94,7 @@ def app(session_app):
     yield session_app
     with session_app.app_context():
         _empty_tables()
+        session_app.extensions["brain_search"].clear()
     session_app.config.clear()
     session_app.config.update(saved)
 

@@ -48,7 +48,7 @@ def test_register_refuses_a_taken_username_whatever_the_case(client):
     make_user(username="kwame")
     response = register(client, username="KWAME", email="other@example.org")
     assert response.status_code == 200
-    assert "That username is taken." in response.get_data(as_text=True)
+    assert "That username is taken. Please choose another one." in response.get_data(as_text=True)
 
 
 def test_register_validates_every_field(client):

@@ -22,6 +22,7 @@ def fresh_app(tmp_path):
             "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
             "TESTING": True,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "SEARCH_INDEXER": "sync",
         },
         instance_path=str(tmp_path / "instance"),
     )

@@ -142,7 +142,11 @@ def test_a_crash_shows_the_500_page_in_the_layout(session_app):
     from brain import create_app
 
     app = create_app(
-        {"DATABASE_URL": session_app.config["DATABASE_URL"], "TESTING": False},
+        {
+            "DATABASE_URL": session_app.config["DATABASE_URL"],
+            "TESTING": False,
+            "SEARCH_INDEXER": "off",
+        },
         instance_path=session_app.instance_path,
     )
 

@@ -37,7 +37,7 @@ class RegisterForm(FlaskForm):
     display_name = StringField(
         _l("Display name"),
         validators=[Optional(), Length(max=64), no_forbidden_characters],
-        description=_l("How your name is shown. You can use any script."),
+        description=_l("How your name is shown; any alphabet or writing system is fine."),
     )
     email = EmailField(
         _l("Email"),

@@ -1,6 +1,7 @@
 """SQLAlchemy models, grouped by domain. Models never commit and never touch the request."""
 
 from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Topic
+from brain.models.search import SearchOutbox
 from brain.models.types import utcnow
 from brain.models.users import BoardModerator, Role, User
 
@@ -11,6 +12,7 @@ __all__ = [
     "Post",
     "PostRevision",
     "Role",
+    "SearchOutbox",
     "Topic",
     "User",
     "utcnow",

@@ -1,0 +1,129 @@
+"""Full-text search over posts (Whoosh). The only package that imports Whoosh.
+
+Public interface: ``init_app``, ``indexer()``, ``search(...)``. Writes reach the index through
+the outbox (brain.search.outbox) and the indexer (brain.search.index).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+from markupsafe import Markup, escape
+from whoosh import highlight
+from whoosh import query as q
+
+from brain.search import outbox
+from brain.search.index import Indexer
+from brain.search.query import Expansion, build, parse
+from brain.search.schema import content_field
+
+PER_PAGE = 20
+MAX_PAGE = 50
+
+
+@dataclass
+class Filters:
+    board_ids: list[int] | None = None  # None: every board the searcher may read
+    language: str | None = None
+    author_key: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass
+class Hit:
+    post_id: int
+    excerpt: Markup
+
+
+@dataclass
+class Results:
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 0
+    expansions: list[Expansion] = field(default_factory=list)
+    truncated: bool = False
+    empty_query: bool = False
+
+
+def init_app(app: Flask) -> None:
+    from brain.extensions import db
+
+    directory = app.config.get("SEARCH_INDEX_PATH") or str(Path(app.instance_path) / "search")
+    with app.app_context():
+        engine = db.engine
+    search_indexer = Indexer(directory, engine, app.config["SEARCH_INDEXER"])
+    app.extensions["brain_search"] = search_indexer
+    outbox.listen()
+    if search_indexer.mode == "thread":
+        # Each worker process starts its indexer thread with its first request, so work left
+        # in the outbox by a process that died is picked up without waiting for a new post.
+        app.before_request(search_indexer.start)
+
+
+def indexer() -> Indexer:
+    return current_app.extensions["brain_search"]
+
+
+def _filter_query(readable_board_ids: list[int], filters: Filters) -> q.Query:
+    boards = readable_board_ids
+    if filters.board_ids is not None:
+        boards = [b for b in filters.board_ids if b in set(readable_board_ids)]
+    parts: list[q.Query] = [q.Or([q.Term("board_id", str(b)) for b in boards] or [q.NullQuery])]
+    if filters.language:
+        parts.append(q.Term("language", filters.language))
+    if filters.author_key:
+        parts.append(q.Term("author", filters.author_key))
+    if filters.since or filters.until:
+        parts.append(q.DateRange("created", filters.since, filters.until))
+    return q.And(parts)
+
+
+_FORMATTER = highlight.HtmlFormatter(tagname="mark", between=" … ")
+_FRAGMENTER = highlight.ContextFragmenter(maxchars=240, surround=60)
+
+
+def _excerpt(hit) -> Markup:
+    text = hit.get("text", "")
+    fieldname = content_field(hit.get("language", "und"))
+    marked = hit.highlights(fieldname, text=text, top=2)
+    if marked:
+        return Markup(marked)  # Whoosh's HtmlFormatter escapes the text around the marks
+    return escape(text[:240] + ("…" if len(text) > 240 else ""))
+
+
+def search(
+    text: str,
+    readable_board_ids: list[int],
+    filters: Filters | None = None,
+    page: int = 1,
+    newest_first: bool = False,
+) -> Results:
+    """Posts matching *text* in boards the searcher may read, best (or newest) first."""
+    parsed = parse(text)
+    query, expansions = build(parsed)
+    results = Results(page=page, expansions=expansions, truncated=parsed.truncated)
+    if query is None:
+        results.empty_query = True
+        return results
+    page = max(1, min(page, MAX_PAGE))
+    searcher = indexer().searcher()
+    found = searcher.search(
+        query,
+        limit=page * PER_PAGE,
+        filter=_filter_query(readable_board_ids, filters or Filters()),
+        sortedby="created" if newest_first else None,
+        reverse=newest_first,
+        terms=False,
+    )
+    found.fragmenter = _FRAGMENTER
+    found.formatter = _FORMATTER
+    results.total = found.estimated_length() if not found.has_exact_length() else len(found)
+    results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
+    for hit in found[(page - 1) * PER_PAGE : page * PER_PAGE]:
+        results.hits.append(Hit(int(hit["post_id"]), _excerpt(hit)))
+    return results

@@ -1,0 +1,275 @@
+"""The Whoosh index on disk and the one indexer that writes to it.
+
+Any process may enqueue (brain.search.outbox); whichever process holds the inter-process lock
+applies the outbox to Whoosh, so gunicorn workers never contend for Whoosh's own write lock and
+no LockError can reach a person. A process killed mid-way leaves its outbox rows in place; the
+next drain replays them (re-indexing a post is idempotent).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from markupsafe import Markup
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, joinedload
+from whoosh import index as whoosh_index
+
+from brain.models import Post, SearchOutbox, Topic
+from brain.search.schema import build_schema, content_field
+
+log = logging.getLogger(__name__)
+BATCH = 500
+# compound=False: opening a searcher maps segment files instead of copying them into memory.
+WRITER_ARGS = {"compound": False}
+
+
+def indexable(post: Post) -> bool:
+    return post.deleted_at is None
+
+
+def document(post: Post) -> dict:
+    topic = post.topic
+    text = Markup(post.body_html).striptags()
+    if post.is_opening:
+        text = f"{topic.title}\n{text}"
+    return {
+        "post_id": str(post.id),
+        "topic_id": str(topic.id),
+        "board_id": str(topic.board_id),
+        "author": post.author.username_key,
+        "language": post.language,
+        "created": post.created_at.replace(tzinfo=None),
+        "opening": post.is_opening,
+        "text": text,
+        content_field(post.language): text,
+    }
+
+
+@contextmanager
+def _file_lock(path: Path, blocking: bool) -> Iterator[bool]:
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Indexer:
+    """Owns one app's index folder: opening it, applying the outbox, rebuilding, checking."""
+
+    def __init__(self, directory: str, engine, mode: str = "thread"):
+        self.directory = Path(directory)
+        self.engine = engine
+        self.mode = mode  # "thread": a background thread per process; "sync": at each commit
+        self._lock_path = self.directory.parent / f"{self.directory.name}.lock"
+        self._process_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread_pid: int | None = None
+        self._local = threading.local()
+        self._ix = None
+        self._ix_pid: int | None = None
+
+    # -- the index -----------------------------------------------------------------------
+
+    def index(self):
+        if self._ix is None or self._ix_pid != os.getpid():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if whoosh_index.exists_in(str(self.directory)):
+                self._ix = whoosh_index.open_dir(str(self.directory))
+            else:
+                self._ix = whoosh_index.create_in(str(self.directory), build_schema())
+            self._ix_pid = os.getpid()
+        return self._ix
+
+    def searcher(self):
+        """A long-lived searcher for this thread, refreshed to see the latest commit."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None or getattr(self._local, "pid", None) != os.getpid():
+            searcher = self.index().searcher()
+        else:
+            # Not refresh(): it reuses segment readers whose deletions may be out of date.
+            # With compound=False a new searcher opens in a few milliseconds.
+            if not searcher.up_to_date():
+                searcher.close()
+                searcher = self.index().searcher()
+        self._local.searcher, self._local.pid = searcher, os.getpid()
+        return searcher
+
+    def _forget_searcher(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None and getattr(self._local, "pid", None) == os.getpid():
+            searcher.close()
+        self._local = threading.local()
+
+    # -- applying the outbox -------------------------------------------------------------
+
+    def notify(self) -> None:
+        """Called after a commit that enqueued changes."""
+        if self.mode == "sync":
+            self.drain(blocking=True)
+        elif self.mode == "thread":
+            self.start()
+            self._wake.set()
+
+    def start(self) -> None:
+        """Start this process's indexer thread (once per process: threads do not survive fork)."""
+        if self._thread_pid == os.getpid():
+            return
+        self._thread_pid = os.getpid()
+        self._wake.set()  # a first pass replays whatever an earlier process left behind
+        thread = threading.Thread(target=self._run, name="brain-search-indexer", daemon=True)
+        thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(timeout=5.0)
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:  # keep the thread alive; the outbox keeps the work
+                log.exception("search indexing failed; will retry")
+                time.sleep(1.0)
+
+    def pending(self) -> int:
+        with Session(self.engine) as session:
+            return session.scalar(select(func.count(SearchOutbox.id))) or 0
+
+    def drain(self, blocking: bool = False) -> int:
+        """Apply the outbox to the index; returns how many posts were (re)indexed or removed.
+
+        Without *blocking*, gives up at once when another process holds the lock: that process
+        re-checks the outbox after releasing it, so nothing enqueued before then is missed.
+        """
+        applied = 0
+        with self._process_lock:
+            while True:
+                with _file_lock(self._lock_path, blocking) as locked:
+                    if not locked:
+                        return applied
+                    applied += self._apply_outbox()
+                if not self.pending():
+                    return applied
+
+    def _apply_outbox(self) -> int:
+        applied = 0
+        while True:
+            with Session(self.engine) as session:
+                rows = session.execute(
+                    select(SearchOutbox.id, SearchOutbox.post_id)
+                    .order_by(SearchOutbox.id)
+                    .limit(BATCH)
+                ).all()
+                if not rows:
+                    return applied
+                post_ids = {row.post_id for row in rows}
+                posts = {
+                    post.id: post
+                    for post in session.scalars(
+                        select(Post)
+                        .options(
+                            joinedload(Post.author),
+                            joinedload(Post.topic).joinedload(Topic.board),
+                        )
+                        .where(Post.id.in_(post_ids))
+                    )
+                }
+                writer = self.index().writer(**WRITER_ARGS)
+                try:
+                    for post_id in sorted(post_ids):
+                        post = posts.get(post_id)
+                        if post is not None and indexable(post):
+                            writer.update_document(**document(post))
+                        else:
+                            writer.delete_by_term("post_id", str(post_id))
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
+                # Only now is the work safe in Whoosh: forget exactly the rows we applied.
+                session.execute(
+                    delete(SearchOutbox).where(SearchOutbox.id.in_([row.id for row in rows]))
+                )
+                session.commit()
+                applied += len(post_ids)
+
+    # -- whole-index operations ----------------------------------------------------------
+
+    def rebuild(self, progress=None, procs: int = 1) -> int:
+        """Index every indexable post from scratch; returns how many were indexed."""
+        with _file_lock(self._lock_path, blocking=True):
+            with Session(self.engine) as session:
+                session.execute(delete(SearchOutbox))
+                session.commit()
+            if self.directory.exists():
+                shutil.rmtree(self.directory)
+            self.directory.mkdir(parents=True)
+            self._ix = whoosh_index.create_in(str(self.directory), build_schema())
+            self._ix_pid = os.getpid()
+            self._forget_searcher()
+            args = dict(WRITER_ARGS, limitmb=256)
+            if procs > 1:
+                args.update(procs=procs, multisegment=True)
+            writer = self._ix.writer(**args)
+            count = 0
+            with Session(self.engine) as session:
+                query = (
+                    select(Post)
+                    .options(joinedload(Post.author), joinedload(Post.topic))
+                    .where(Post.deleted_at.is_(None))
+                    .order_by(Post.id)
+                    .execution_options(yield_per=1000)
+                )
+                for post in session.scalars(query):
+                    writer.add_document(**document(post))
+                    count += 1
+                    if progress is not None:
+                        progress(1)
+            writer.commit()
+            return count
+
+    def check(self) -> dict[str, list[int]]:
+        """Drift between database and index: posts missing from it, and entries to remove."""
+        with Session(self.engine) as session:
+            expected = set(session.scalars(select(Post.id).where(Post.deleted_at.is_(None))))
+            pending = set(session.scalars(select(SearchOutbox.post_id)))
+        with self.index().searcher() as searcher:
+            indexed = {int(fields["post_id"]) for fields in searcher.all_stored_fields()}
+        return {
+            "missing": sorted(expected - indexed - pending),
+            "stale": sorted(indexed - expected - pending),
+            "pending": sorted(pending),
+        }
+
+    def optimize(self) -> None:
+        with _file_lock(self._lock_path, blocking=True):
+            self.index().optimize()
+
+    def clear(self) -> None:
+        """Empty the index and the outbox (tests)."""
+        with _file_lock(self._lock_path, blocking=True):
+            with Session(self.engine) as session:
+                session.execute(delete(SearchOutbox))
+                session.commit()
+            self._forget_searcher()
+            writer = self.index().writer(**WRITER_ARGS)
+            writer.commit(mergetype=_clear_all())
+
+
+def _clear_all():
+    from whoosh.writing import CLEAR
+
+    return CLEAR

@@ -1,0 +1,267 @@
+"""Search: per-language retrieval, folding, glossary, permissions, index updates, hostile input,
+durability."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from brain.models import Post, SearchOutbox, Topic
+from brain.search import analysis, query
+from tests.factories import (
+    database,
+    log_in,
+    make_board,
+    make_reply,
+    make_topic,
+    make_user,
+    opening_post,
+    submit,
+)
+
+HIT = re.compile(r'<a class="hit-title" href="/p/(\d+)"')
+
+
+def hits(client, text: str, **args) -> list[int]:
+    response = client.get("/search", query_string={"q": text, **args})
+    assert response.status_code == 200
+    return [int(pid) for pid in HIT.findall(response.get_data(as_text=True))]
+
+
+CORPUS = {
+    "en-coop": ("en", "Worker cooperatives in Ohio", "Our cooperatives are growing; cooperating helps."),
+    "en-waste": ("en", "Waste pickers", "Informal waste pickers organised into an association."),
+    "fr-ess": ("fr", "L'économie sociale au Sénégal", "Les coopératives d'épargne et la finance solidaire."),
+    "fr-loi": ("fr", "Loi sur les mutuelles", "Les mutuelles de santé travaillent avec l'État."),
+    "es-coop": ("es", "Cooperación en Puebla", "Las cooperativas de ahorro y la cooperación económica."),
+    "es-comp": ("es", "Compras públicas", "Las compras públicas reservadas a empresas sociales."),
+    "pt-ecosol": ("pt", "Economia solidária no Brasil", "As cooperativas de catadores e a economia solidária."),
+    "pt-feira": ("pt", "Feiras de comércio justo", "Os produtores vendem nas feiras."),
+    "ar-iqtisad": ("ar", "الاقتصاد الاجتماعي", "الاقتصاد الاجتماعي والتضامني في المغرب والتعاونيات النسائية."),
+    "ar-tamwil": ("ar", "التمويل الأصغر", "مؤسسات التمويل الأصغر تساعد النساء."),
+}
+
+
+@pytest.fixture
+def corpus():
+    board = make_board()
+    author = make_user(username="writer")
+    posts = {}
+    for key, (language, title, body) in CORPUS.items():
+        topic = make_topic(board=board, author=author, title=title, body=body, language=language)
+        posts[key] = topic.first_post_id
+    return posts
+
+
+RETRIEVAL = [
+    # (query, must find, must not find)
+    ("cooperatives", {"en-coop"}, {"en-waste"}),
+    ("cooperative", {"en-coop"}, {"fr-loi"}),
+    ("cooperating", {"en-coop"}, set()),
+    ("waste picker", {"en-waste"}, {"en-coop"}),
+    ("coopérative", {"fr-ess"}, {"fr-loi"}),
+    ("mutuelle", {"fr-loi"}, {"fr-ess"}),
+    ("solidaires", {"fr-ess"}, set()),
+    ("état", {"fr-loi"}, set()),
+    ("cooperativa", {"es-coop"}, {"es-comp"}),
+    ("compra pública", {"es-comp"}, {"es-coop"}),
+    ("económicas", {"es-coop"}, set()),
+    ("economia solidaria", {"pt-ecosol"}, {"pt-feira"}),
+    ("feira", {"pt-feira"}, {"pt-ecosol"}),
+    ("catador", {"pt-ecosol"}, set()),
+    ("الاقتصاد", {"ar-iqtisad"}, {"ar-tamwil"}),
+    ("اقتصاد", {"ar-iqtisad"}, set()),
+    ("التعاونية", {"ar-iqtisad"}, set()),
+    ("تمويل", {"ar-tamwil"}, {"ar-iqtisad"}),
+    ("الْاِقْتِصَادُ", {"ar-iqtisad"}, set()),
+]
+
+
+@pytest.mark.parametrize(("text", "wanted", "unwanted"), RETRIEVAL)
+def test_each_language_finds_its_word_forms(client, corpus, text, wanted, unwanted):
+    found = set(hits(client, text))
+    assert {corpus[k] for k in wanted} <= found, text
+    assert not {corpus[k] for k in unwanted} & found, text
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("cooperacion", "es-coop"),
+        ("COOPERACIÓN", "es-coop"),
+        ("economie", "fr-ess"),
+        ("ÉCONOMIE SOCIALE", "fr-ess"),
+        ("senegal", "fr-ess"),
+        ("solidaria", "pt-ecosol"),
+        ("publicas", "es-comp"),
+    ],
+)
+def test_case_and_accents_do_not_matter(client, corpus, text, key):
+    assert corpus[key] in hits(client, text)
+
+
+def test_quoted_phrases_match_words_in_order(client, corpus):
+    assert hits(client, '"finance solidaire"') == [corpus["fr-ess"]]
+    assert hits(client, '"solidaire finance"') == []
+
+
+def test_a_word_can_be_excluded(client, corpus):
+    found = hits(client, "cooperativas -ahorro")
+    assert corpus["es-coop"] not in found
+    assert corpus["pt-ecosol"] in hits(client, "cooperativas -ahorro", language="pt")
+
+
+def test_results_are_highlighted(client, corpus):
+    html = client.get("/search", query_string={"q": "mutuelles"}).get_data(as_text=True)
+    assert re.search(r'<mark class="match term\d">mutuelles</mark>', html)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'unbalanced "quote',
+        "AND",
+        "OR OR",
+        "NOT NOT a",
+        "*",
+        "?",
+        "field:",
+        "title:x",
+        "(" * 1000,
+        ")" * 1000 + "a",
+        "x" * 10_000,
+        "a " * 5_000,
+        "الاقتصاد social économie",
+        "😀🤝 café",
+        "\\",
+        "[a-z]",
+        "-",
+        '""',
+        "-cooperative",
+        "%00",
+        "a\u202eb",
+    ],
+)
+def test_any_text_gives_results_or_a_friendly_message(client, corpus, text):
+    response = client.get("/search", query_string={"q": text})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "result" in page or "Type some words" in page
+
+
+def test_filters_by_language_board_author_and_date(client, corpus):
+    other_board = make_board(slug="other", name="Other")
+    kwame = make_user(username="kwame")
+    mine = make_topic(board=other_board, author=kwame, title="Coopératives", body="Coopératives", language="fr")
+    assert set(hits(client, "coopérative", language="fr")) == {corpus["fr-ess"], mine.first_post_id}
+    assert hits(client, "coopérative", board="other") == [mine.first_post_id]
+    assert hits(client, "coopérative", author="KWAME") == [mine.first_post_id]
+    assert hits(client, "coopérative", **{"from": "2000-01-01", "to": "2000-12-31"}) == []
+    bad = client.get("/search", query_string={"q": "x", "from": "31/12/2020"})
+    assert bad.status_code == 200 and "year-month-day" in bad.get_data(as_text=True)
+
+
+def test_newest_first(client):
+    board = make_board()
+    user = make_user()
+    first = make_topic(board=board, author=user, title="Tontine one", body="tontine")
+    second = make_topic(board=board, author=user, title="Tontine two", body="tontine")
+    assert hits(client, "tontine", sort="newest") == [second.first_post_id, first.first_post_id]
+
+
+def test_guests_never_see_members_only_boards(client):
+    lounge = make_board(slug="lounge", name="Lounge", members_only=True)
+    user = make_user()
+    topic = make_topic(board=lounge, author=user, title="Secret stokvel", body="stokvel")
+    assert hits(client, "stokvel") == []
+    assert hits(client, "stokvel", board="lounge") == []
+    log_in(client, user)
+    assert hits(client, "stokvel") == [topic.first_post_id]
+
+
+def test_edits_and_deletions_update_search(client):
+    board = make_board()
+    user = make_user()
+    topic = make_topic(board=board, author=user, title="Housing", body="Community land trusts")
+    post = make_reply(parent=opening_post(topic), author=user, body="About tontines")
+    assert hits(client, "tontines") == [post.id]
+    log_in(client, user)
+    submit(client, f"/p/{post.id}/edit", {"language": "en", "body": "About stokvels"})
+    assert hits(client, "tontines") == [] and hits(client, "stokvels") == [post.id]
+    submit(client, f"/p/{post.id}/delete")
+    assert hits(client, "stokvels") == []
+
+
+def test_moving_a_topic_moves_its_posts_in_search(client):
+    public = make_board()
+    lounge = make_board(slug="lounge", name="Lounge", members_only=True)
+    topic = make_topic(board=public, author=make_user(), title="Mutual aid", body="mutual aid funds")
+    assert hits(client, "funds") == [topic.first_post_id]
+    with database() as session:
+        session.get(Topic, topic.id).board_id = lounge.id
+        session.commit()
+    assert hits(client, "funds") == []
+
+
+def test_an_outbox_left_by_a_crash_is_replayed(client, app):
+    board = make_board()
+    user = make_user()
+    indexer = app.extensions["brain_search"]
+    indexer.mode = "off"  # as if the process died right after committing the post
+    try:
+        topic = make_topic(board=board, author=user, title="Agroecology", body="seed banks")
+    finally:
+        indexer.mode = "sync"
+    with database() as session:
+        assert session.scalar(select(SearchOutbox.post_id)) == topic.first_post_id
+    assert hits(client, "seed") == []
+    assert indexer.check()["pending"] == [topic.first_post_id]
+    indexer.drain()
+    assert hits(client, "seed") == [topic.first_post_id]
+    with database() as session:
+        assert session.scalar(select(SearchOutbox.id)) is None
+
+
+def test_a_failed_index_write_keeps_the_outbox(client, app, monkeypatch):
+    board = make_board()
+    user = make_user()
+    indexer = app.extensions["brain_search"]
+    from brain.search import index as index_module
+
+    def broken(post):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(index_module, "document", broken)
+    indexer.mode = "off"
+    try:
+        topic = make_topic(board=board, author=user, title="Care", body="care cooperatives")
+    finally:
+        indexer.mode = "sync"
+    with pytest.raises(RuntimeError):
+        indexer.drain()
+    monkeypatch.undo()
+    indexer.drain()
+    assert hits(client, "care") == [topic.first_post_id]
+
+
+def test_rebuild_and_check(app, corpus):
+    indexer = app.extensions["brain_search"]
+    assert indexer.check() == {"missing": [], "stale": [], "pending": []}
+    indexer.clear()
+    assert len(indexer.check()["missing"]) == len(CORPUS)
+    assert indexer.rebuild() == len(CORPUS)
+    assert indexer.check()["missing"] == []
+
+
+def test_query_parsing_is_bounded():
+    parsed = query.parse("word " * 1000)
+    assert len(parsed.items) == query.MAX_ITEMS and parsed.truncated
+    assert query.parse("(((").items == []
+
+
+def test_arabic_light_stemming():
+    assert analysis.stem_arabic("والتعاونيات") == "تعاون"
+    assert analysis.stem_arabic("الاقتصاديّة") == analysis.stem_arabic("اقتصادية")
+    assert analysis.normalise_arabic("إأآى") == "اااي"
