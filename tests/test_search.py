@@ -265,3 +265,94 @@ def test_arabic_light_stemming():
     assert analysis.stem_arabic("والتعاونيات") == "تعاون"
     assert analysis.stem_arabic("الاقتصاديّة") == analysis.stem_arabic("اقتصادية")
     assert analysis.normalise_arabic("إأآى") == "اااي"
+
+
+def _write_posts(settings: dict, instance: str, board_id: int, user_id: int, count: int, tag: str):
+    """A separate process writing posts, each commit indexing through the shared lock."""
+    from brain import create_app
+    from brain.extensions import db as child_db
+    from brain.models import Board, User
+    from brain.ops.posts import start_topic
+
+    app = create_app({**settings, "SEARCH_INDEXER": "sync"}, instance_path=instance)
+    with app.test_request_context("/"):
+        board, user = child_db.session.get(Board, board_id), child_db.session.get(User, user_id)
+        for n in range(count):
+            start_topic(board, user, f"Topic {tag} {n}", f"concurrent {tag} post {n}", "en")
+            child_db.session.commit()
+
+
+def test_four_processes_writing_at_once_lose_nothing(app):
+    import multiprocessing
+
+    board = make_board()
+    user = make_user()
+    settings = {
+        key: app.config[key]
+        for key in ("DATABASE_URL", "SQLALCHEMY_ENGINE_OPTIONS", "SECRET_KEY", "SEARCH_INDEX_PATH")
+        if app.config.get(key) is not None
+    }
+    settings["SEARCH_INDEX_PATH"] = str(app.extensions["brain_search"].directory)
+    context = multiprocessing.get_context("spawn")
+    writers = [
+        context.Process(
+            target=_write_posts, args=(settings, app.instance_path, board.id, user.id, 50, tag)
+        )
+        for tag in ("alpha", "beta", "gamma", "delta")
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+    assert [writer.exitcode for writer in writers] == [0, 0, 0, 0]
+    indexer = app.extensions["brain_search"]
+    assert indexer.check() == {"missing": [], "stale": [], "pending": []}
+    with indexer.index().searcher() as searcher:
+        assert searcher.doc_count() == 200
+    from brain import search
+
+    with app.test_request_context("/"):
+        results = search.search("concurrent", [board.id])
+    assert results.total == 200
+
+
+@pytest.fixture
+def sse_in_five_languages():
+    board = make_board()
+    author = make_user(username="writer")
+    texts = {
+        "en": "The social and solidarity economy in Kenya",
+        "fr": "L'économie sociale et solidaire au Maroc",
+        "es": "La economía social y solidaria en Puebla",
+        "pt": "A economia social e solidária em Moçambique",
+        "ar": "الاقتصاد الاجتماعي والتضامني في تونس",
+    }
+    return {
+        lang: make_topic(board=board, author=author, title=f"SSE {lang}", body=text, language=lang)
+        .first_post_id
+        for lang, text in texts.items()
+    }
+
+
+def test_the_glossary_has_enough_carefully_filled_concepts():
+    from brain.search import glossary
+
+    concepts = glossary.concepts()
+    assert len(concepts) >= 150
+    for concept in concepts:
+        assert all(concept.terms[lang] for lang in glossary.LANGUAGES), concept.key
+
+
+def test_a_glossary_term_also_finds_the_other_languages_ranked_below(client, sse_in_five_languages):
+    found = hits(client, "économie sociale et solidaire")
+    assert set(found) == set(sse_in_five_languages.values())
+    assert found[0] == sse_in_five_languages["fr"]
+    page = client.get("/search", query_string={"q": "économie sociale et solidaire"})
+    html = page.get_data(as_text=True)
+    assert "Also searched" in html and "economía social y solidaria" in html
+
+
+def test_glossary_expansion_works_from_arabic_and_keeps_other_words(client, sse_in_five_languages):
+    assert set(hits(client, "الاقتصاد الاجتماعي والتضامني")) == set(sse_in_five_languages.values())
+    # The other words still have to match: only the Spanish post mentions Puebla.
+    assert hits(client, "social and solidarity economy Puebla") == [sse_in_five_languages["es"]]
