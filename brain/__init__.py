@@ -34,7 +34,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     )
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
-    from brain import auth, cli, database, forum, members, search, site, web
+    from brain import auth, cli, database, forum, members, moderation, search, site, web
     from brain.search import views as search_views
     from brain.extensions import babel, csrf, db, migrate
     from brain.i18n import TRANSLATIONS_DIR, select_locale, select_timezone
@@ -55,6 +55,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(auth.bp)
     app.register_blueprint(forum.bp)
     app.register_blueprint(members.bp)
+    app.register_blueprint(moderation.bp)
     app.register_blueprint(search_views.bp)
     cli.init_app(app)
     return app

@@ -149,7 +149,7 @@ def search_rebuild(procs: int) -> None:
     from brain.models import Post
     from brain.search import indexer
 
-    total = db.session.scalar(select(func.count(Post.id)).where(Post.deleted_at.is_(None)))
+    total = db.session.scalar(select(func.count(Post.id)))
     started = time.perf_counter()
     with click.progressbar(length=total, label="Indexing posts") as bar:
         count = indexer().rebuild(progress=bar.update, procs=procs)

@@ -23,6 +23,7 @@ ENV_SETTINGS: dict[str, type] = {
     "PREFERRED_URL_SCHEME": str,
     "SEARCH_INDEX_PATH": str,
     "SEARCH_INDEXER": str,
+    "REPORT_THRESHOLD": int,
 }
 
 
@@ -46,6 +47,8 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     TOPICS_PER_PAGE = 25
     POSTS_PER_PAGE = 20
+    # Open reports from this many members hide a post until a moderator decides (0: never).
+    REPORT_THRESHOLD = 3
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - the name of a hashing method
 
     SEARCH_INDEX_PATH = None  # None: instance/search

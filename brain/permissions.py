@@ -13,6 +13,12 @@ def _member(actor: Actor) -> User | None:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
+def _writer(actor: Actor) -> User | None:
+    """The member, if they may write at all (not suspended or banned)."""
+    user = _member(actor)
+    return user if user is not None and user.may_write else None
+
+
 def moderates(actor: Actor, board: Board) -> bool:
     user = _member(actor)
     if user is None:
@@ -26,14 +32,30 @@ def can_read_board(actor: Actor, board: Board) -> bool:
     return not board.members_only or _member(actor) is not None
 
 
+def can_read_topic(actor: Actor, topic: Topic) -> bool:
+    if not can_read_board(actor, topic.board):
+        return False
+    if topic.hidden_at is None:
+        return True
+    user = _member(actor)
+    return user is not None and (user.id == topic.author_id or moderates(user, topic.board))
+
+
+def can_see_post_body(actor: Actor, post: Post) -> bool:
+    """Hidden posts stay readable to their author (with the reason) and to moderators."""
+    if post.hidden_at is None:
+        return True
+    return is_author(actor, post) or moderates(actor, post.topic.board)
+
+
 def can_start_topic(actor: Actor, board: Board) -> bool:
-    if _member(actor) is None or not can_read_board(actor, board):
+    if _writer(actor) is None or not can_read_board(actor, board):
         return False
     return not board.read_only or moderates(actor, board)
 
 
 def can_reply(actor: Actor, topic: Topic) -> bool:
-    if _member(actor) is None or not can_read_board(actor, topic.board):
+    if _writer(actor) is None or not can_read_topic(actor, topic):
         return False
     if topic.is_locked or topic.board.read_only:
         return moderates(actor, topic.board)
@@ -46,7 +68,7 @@ def is_author(actor: Actor, post: Post) -> bool:
 
 
 def can_edit(actor: Actor, post: Post) -> bool:
-    if post.is_deleted:
+    if post.is_deleted or _writer(actor) is None:
         return False
     if moderates(actor, post.topic.board):
         return True
@@ -54,7 +76,14 @@ def can_edit(actor: Actor, post: Post) -> bool:
 
 
 def can_delete(actor: Actor, post: Post) -> bool:
-    return not post.is_deleted and (is_author(actor, post) or moderates(actor, post.topic.board))
+    if post.is_deleted or _writer(actor) is None:
+        return False
+    return is_author(actor, post) or moderates(actor, post.topic.board)
+
+
+def can_report(actor: Actor, post: Post) -> bool:
+    user = _writer(actor)
+    return user is not None and post.is_visible and user.id != post.author_id
 
 
 def can_see_revisions(actor: Actor, post: Post) -> bool:

@@ -18,7 +18,7 @@ def load_user(session_id: str) -> User | None:
     if not user_id.isdigit() or not epoch.isdigit():
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or user.session_epoch != int(epoch):
+    if user is None or user.session_epoch != int(epoch) or user.is_banned:
         return None
     return user
 

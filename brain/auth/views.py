@@ -30,6 +30,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.login.data, form.password.data)
+        if user is not None and user.is_banned:
+            flash(_("This account is banned."), "error")
+            return render_template("auth/login.html", form=form), 403
         if user is None:
             # The same words whether the account exists or not.
             flash(_("Wrong username, email or password."), "error")

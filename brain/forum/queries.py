@@ -75,17 +75,25 @@ def recent_topics(
         return []
     query = (
         _in_languages(_topic_listing(), languages)
-        .where(Topic.board_id.in_(board_ids))
+        .where(Topic.board_id.in_(board_ids), Topic.hidden_at.is_(None))
         .order_by(Topic.last_activity_at.desc(), Topic.id.desc())
         .limit(limit)
     )
     return list(db.session.scalars(query).unique())
 
 
-def board_topics(board: Board, page: int, per_page: int, languages: list[str] | None = None):
+def board_topics(
+    board: Board,
+    page: int,
+    per_page: int,
+    languages: list[str] | None = None,
+    include_hidden: bool = False,
+):
+    query = _in_languages(_topic_listing(), languages)
+    if not include_hidden:
+        query = query.where(Topic.hidden_at.is_(None))
     query = (
-        _in_languages(_topic_listing(), languages)
-        .where(Topic.board_id == board.id)
+        query.where(Topic.board_id == board.id)
         .order_by(Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc())
     )
     return db.paginate(query, page=page, per_page=per_page, error_out=True, max_per_page=100)
@@ -100,7 +108,9 @@ def topic_page(topic: Topic, page: int, per_page: int, flat: bool) -> TopicPage 
     pages = page_count(topic.post_count, per_page)
     if page > pages:
         return None
-    parent_columns = load_only(Post.id, Post.author_id, Post.parent_id, Post.deleted_at)
+    parent_columns = load_only(
+        Post.id, Post.author_id, Post.parent_id, Post.deleted_at, Post.hidden_at
+    )
     order = (Post.id,) if flat else (Post.tree_path,)
     posts = db.session.scalars(
         select(Post)
@@ -149,7 +159,9 @@ def member_activity(user: User, board_ids: list[int], limit: int = 10):
     topics = db.session.scalars(
         select(Topic)
         .options(joinedload(Topic.board))
-        .where(Topic.author_id == user.id, Topic.board_id.in_(board_ids))
+        .where(
+            Topic.author_id == user.id, Topic.board_id.in_(board_ids), Topic.hidden_at.is_(None)
+        )
         .order_by(Topic.created_at.desc())
         .limit(limit)
     ).all()
@@ -160,6 +172,8 @@ def member_activity(user: User, board_ids: list[int], limit: int = 10):
         .where(
             Post.author_id == user.id,
             Post.deleted_at.is_(None),
+            Post.hidden_at.is_(None),
+            Topic.hidden_at.is_(None),
             Post.parent_id.is_not(None),
             Topic.board_id.in_(board_ids),
         )

@@ -47,6 +47,8 @@ def _readable_topic(topic_id: int) -> Topic:
         if not current_user.is_authenticated:
             abort(current_app.login_manager.unauthorized())
         fail(403, _("This topic is in a board for members only."))
+    if not permissions.can_read_topic(current_user, topic):
+        fail(404, _("There is no topic at this address. It may have been removed."))
     return topic
 
 
@@ -79,7 +81,13 @@ def board(slug: str):
     board = _readable_board(slug)
     page = _page_arg()
     languages = content_filter(request.args, current_user)
-    listing = queries.board_topics(board, page, current_app.config["TOPICS_PER_PAGE"], languages)
+    listing = queries.board_topics(
+        board,
+        page,
+        current_app.config["TOPICS_PER_PAGE"],
+        languages,
+        include_hidden=permissions.moderates(current_user, board),
+    )
     return render_template(
         "forum/board.html",
         board=board,

@@ -1,6 +1,7 @@
 """SQLAlchemy models, grouped by domain. Models never commit and never touch the request."""
 
 from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Topic
+from brain.models.moderation import ModerationLog, Report
 from brain.models.search import SearchOutbox
 from brain.models.types import utcnow
 from brain.models.users import BoardModerator, Role, User
@@ -10,7 +11,9 @@ __all__ = [
     "BoardModerator",
     "BoardTranslation",
     "Post",
+    "ModerationLog",
     "PostRevision",
+    "Report",
     "Role",
     "SearchOutbox",
     "Topic",

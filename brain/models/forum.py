@@ -89,10 +89,17 @@ class Topic(db.Model):
     )
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Hidden by a moderator: listed for moderators and the author only, with the reason.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     board: Mapped[Board] = relationship()
     author: Mapped[User] = relationship()
     last_post: Mapped[Post | None] = relationship(foreign_keys=[last_post_id], post_update=True)
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 class Post(db.Model):
@@ -113,6 +120,9 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hidden by a moderator: a placeholder for others; the author sees the reason.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])
     author: Mapped[User] = relationship()
@@ -121,6 +131,14 @@ class Post(db.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def is_visible(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None
 
     @property
     def is_opening(self) -> bool:

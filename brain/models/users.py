@@ -41,6 +41,9 @@ class User(UserMixin, db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     organisation: Mapped[str | None] = mapped_column(String(120))
     bio: Mapped[str | None] = mapped_column(Text)
+    # Suspended members may read but not write until this moment; banned ones not at all.
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Content languages this member reads, comma-separated codes ("fr,es"); empty: all.
     read_languages_csv: Mapped[str | None] = mapped_column("read_languages", String(64))
 
@@ -58,6 +61,17 @@ class User(UserMixin, db.Model):
     @read_languages.setter
     def read_languages(self, codes: list[str]) -> None:
         self.read_languages_csv = ",".join(codes) or None
+
+    @property
+    def is_banned(self) -> bool:
+        return self.banned_at is not None
+
+    def is_suspended(self, now: datetime | None = None) -> bool:
+        return self.suspended_until is not None and self.suspended_until > (now or utcnow())
+
+    @property
+    def may_write(self) -> bool:
+        return not self.is_banned and not self.is_suspended()
 
     @property
     def is_admin(self) -> bool:

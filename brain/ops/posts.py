@@ -52,14 +52,17 @@ def _place_in_tree(post: Post, parent: Post | None) -> None:
     post.depth = len(post.tree_path) // PATH_SEGMENT - 1
 
 
+_visible = Post.deleted_at.is_(None) & Post.hidden_at.is_(None)
+
+
 def recount_topic(topic: Topic) -> None:
     """Recompute the topic's counters and last activity from its posts."""
     db.session.flush()
     total, visible, last_at = db.session.execute(
         select(
             func.count(Post.id),
-            func.count(Post.id).filter(Post.deleted_at.is_(None)),
-            func.max(Post.created_at).filter(Post.deleted_at.is_(None)),
+            func.count(Post.id).filter(_visible),
+            func.max(Post.created_at).filter(_visible),
         ).where(Post.topic_id == topic.id)
     ).one()
     topic.post_count = total
@@ -67,7 +70,7 @@ def recount_topic(topic: Topic) -> None:
     topic.last_activity_at = last_at or topic.created_at
     topic.last_post_id = db.session.scalar(
         select(Post.id)
-        .where(Post.topic_id == topic.id, Post.deleted_at.is_(None))
+        .where(Post.topic_id == topic.id, _visible)
         .order_by(Post.created_at.desc(), Post.id.desc())
         .limit(1)
     )

@@ -27,13 +27,15 @@ from brain.models import Post, SearchOutbox, Topic
 from brain.search.schema import build_schema, content_field
 
 log = logging.getLogger(__name__)
+# The same rule as indexable(), in SQL (with posts joined to their topics).
+_indexable_rows = Post.deleted_at.is_(None) & Post.hidden_at.is_(None) & Topic.hidden_at.is_(None)
 BATCH = 500
 # compound=False: opening a searcher maps segment files instead of copying them into memory.
 WRITER_ARGS = {"compound": False}
 
 
 def indexable(post: Post) -> bool:
-    return post.deleted_at is None
+    return post.is_visible and post.topic.hidden_at is None
 
 
 def document(post: Post) -> dict:
@@ -228,8 +230,9 @@ class Indexer:
             with Session(self.engine) as session:
                 query = (
                     select(Post)
+                    .join(Post.topic)
                     .options(joinedload(Post.author), joinedload(Post.topic))
-                    .where(Post.deleted_at.is_(None))
+                    .where(_indexable_rows)
                     .order_by(Post.id)
                     .execution_options(yield_per=1000)
                 )
@@ -244,7 +247,9 @@ class Indexer:
     def check(self) -> dict[str, list[int]]:
         """Drift between database and index: posts missing from it, and entries to remove."""
         with Session(self.engine) as session:
-            expected = set(session.scalars(select(Post.id).where(Post.deleted_at.is_(None))))
+            expected = set(
+                session.scalars(select(Post.id).join(Post.topic).where(_indexable_rows))
+            )
             pending = set(session.scalars(select(SearchOutbox.post_id)))
         with self.index().searcher() as searcher:
             indexed = {int(fields["post_id"]) for fields in searcher.all_stored_fields()}

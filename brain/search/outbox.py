@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from brain.models import Post, SearchOutbox, Topic
 
 # Attributes whose change alters what search shows for a post or a topic's posts.
-_POST_FIELDS = ("body_source", "deleted_at", "language", "topic_id")
-_TOPIC_FIELDS = ("title", "board_id")
+_POST_FIELDS = ("body_source", "deleted_at", "hidden_at", "language", "topic_id")
+_TOPIC_FIELDS = ("title", "board_id", "hidden_at")
 
 
 def _changed(obj, fields) -> bool:

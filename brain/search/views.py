@@ -87,7 +87,11 @@ def _load(hits: list[search.Hit]) -> list[tuple[Post, object]]:
         for post in db.session.scalars(
             select(Post)
             .options(joinedload(Post.author), joinedload(Post.topic).joinedload(Topic.board))
-            .where(Post.id.in_([hit.post_id for hit in hits]), Post.deleted_at.is_(None))
+            .where(
+                Post.id.in_([hit.post_id for hit in hits]),
+                Post.deleted_at.is_(None),
+                Post.hidden_at.is_(None),
+            )
         )
     }
     return [(found[hit.post_id], hit.excerpt) for hit in hits if hit.post_id in found]

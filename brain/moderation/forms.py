@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from brain.forms import no_forbidden_characters, title_field
+
+REASON_MAX = 500
+
+
+def reason_field(required: bool) -> TextAreaField:
+    checks = [Length(max=REASON_MAX), no_forbidden_characters]
+    checks.insert(0, DataRequired(_l("This field is required.")) if required else Optional())
+    return TextAreaField(
+        _l("Reason"),
+        validators=checks,
+        description=_l(
+            "Recorded in the moderation log; shown to the author when a post is hidden."
+        ),
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = reason_field(required=False)
+
+
+class RequiredReasonForm(FlaskForm):
+    reason = reason_field(required=True)
+
+
+class MoveForm(FlaskForm):
+    board = SelectField(_l("Move to the board"), coerce=str)
+    reason = reason_field(required=False)
+
+
+class SplitForm(FlaskForm):
+    title = title_field()
+    reason = reason_field(required=False)
+
+
+class MergeForm(FlaskForm):
+    target = IntegerField(
+        _l("Number of the topic to merge into"),
+        validators=[
+            DataRequired(_l("This field is required.")),
+            NumberRange(min=1, max=2**31 - 1, message=_l("Enter a topic number.")),
+        ],
+        description=_l("The number in the topic's address: /t/123-… is topic 123."),
+    )
+    reason = reason_field(required=False)
+
+
+class ReportForm(FlaskForm):
+    reason = TextAreaField(
+        _l("What is wrong with this post?"),
+        validators=[
+            DataRequired(_l("This field is required.")),
+            Length(max=REASON_MAX),
+            no_forbidden_characters,
+        ],
+    )
+
+
+class ResolveForm(FlaskForm):
+    resolution = SelectField(
+        _l("Decision"),
+        choices=lambda: [
+            SelectChoice("hide", str(_l("Hide the post"))),
+            SelectChoice("dismiss", str(_l("Keep the post"))),
+        ],
+    )
+    reason = reason_field(required=False)
