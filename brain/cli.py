@@ -154,7 +154,9 @@ def search_rebuild(procs: int) -> None:
     with click.progressbar(length=total, label="Indexing posts") as bar:
         count = indexer().rebuild(progress=bar.update, procs=procs)
     seconds = time.perf_counter() - started
-    click.echo(f"{count} posts indexed in {seconds:.1f} s ({count / max(seconds, 1e-9):.0f} posts/s).")
+    click.echo(
+        f"{count} posts indexed in {seconds:.1f} s ({count / max(seconds, 1e-9):.0f} posts/s)."
+    )
 
 
 @search_group.command("check")

@@ -31,15 +31,35 @@ def hits(client, text: str, **args) -> list[int]:
 
 
 CORPUS = {
-    "en-coop": ("en", "Worker cooperatives in Ohio", "Our cooperatives are growing; cooperating helps."),
+    "en-coop": (
+        "en",
+        "Worker cooperatives in Ohio",
+        "Our cooperatives are growing; cooperating helps.",
+    ),
     "en-waste": ("en", "Waste pickers", "Informal waste pickers organised into an association."),
-    "fr-ess": ("fr", "L'économie sociale au Sénégal", "Les coopératives d'épargne et la finance solidaire."),
+    "fr-ess": (
+        "fr",
+        "L'économie sociale au Sénégal",
+        "Les coopératives d'épargne et la finance solidaire.",
+    ),
     "fr-loi": ("fr", "Loi sur les mutuelles", "Les mutuelles de santé travaillent avec l'État."),
-    "es-coop": ("es", "Cooperación en Puebla", "Las cooperativas de ahorro y la cooperación económica."),
+    "es-coop": (
+        "es",
+        "Cooperación en Puebla",
+        "Las cooperativas de ahorro y la cooperación económica.",
+    ),
     "es-comp": ("es", "Compras públicas", "Las compras públicas reservadas a empresas sociales."),
-    "pt-ecosol": ("pt", "Economia solidária no Brasil", "As cooperativas de catadores e a economia solidária."),
+    "pt-ecosol": (
+        "pt",
+        "Economia solidária no Brasil",
+        "As cooperativas de catadores e a economia solidária.",
+    ),
     "pt-feira": ("pt", "Feiras de comércio justo", "Os produtores vendem nas feiras."),
-    "ar-iqtisad": ("ar", "الاقتصاد الاجتماعي", "الاقتصاد الاجتماعي والتضامني في المغرب والتعاونيات النسائية."),
+    "ar-iqtisad": (
+        "ar",
+        "الاقتصاد الاجتماعي",
+        "الاقتصاد الاجتماعي والتضامني في المغرب والتعاونيات النسائية.",
+    ),
     "ar-tamwil": ("ar", "التمويل الأصغر", "مؤسسات التمويل الأصغر تساعد النساء."),
 }
 
@@ -154,7 +174,9 @@ def test_any_text_gives_results_or_a_friendly_message(client, corpus, text):
 def test_filters_by_language_board_author_and_date(client, corpus):
     other_board = make_board(slug="other", name="Other")
     kwame = make_user(username="kwame")
-    mine = make_topic(board=other_board, author=kwame, title="Coopératives", body="Coopératives", language="fr")
+    mine = make_topic(
+        board=other_board, author=kwame, title="Coopératives", body="Coopératives", language="fr"
+    )
     assert set(hits(client, "coopérative", language="fr")) == {corpus["fr-ess"], mine.first_post_id}
     assert hits(client, "coopérative", board="other") == [mine.first_post_id]
     assert hits(client, "coopérative", author="KWAME") == [mine.first_post_id]
@@ -197,7 +219,9 @@ def test_edits_and_deletions_update_search(client):
 def test_moving_a_topic_moves_its_posts_in_search(client):
     public = make_board()
     lounge = make_board(slug="lounge", name="Lounge", members_only=True)
-    topic = make_topic(board=public, author=make_user(), title="Mutual aid", body="mutual aid funds")
+    topic = make_topic(
+        board=public, author=make_user(), title="Mutual aid", body="mutual aid funds"
+    )
     assert hits(client, "funds") == [topic.first_post_id]
     with database() as session:
         session.get(Topic, topic.id).board_id = lounge.id
@@ -328,8 +352,9 @@ def sse_in_five_languages():
         "ar": "الاقتصاد الاجتماعي والتضامني في تونس",
     }
     return {
-        lang: make_topic(board=board, author=author, title=f"SSE {lang}", body=text, language=lang)
-        .first_post_id
+        lang: make_topic(
+            board=board, author=author, title=f"SSE {lang}", body=text, language=lang
+        ).first_post_id
         for lang, text in texts.items()
     }
 

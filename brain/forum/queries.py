@@ -92,9 +92,8 @@ def board_topics(
     query = _in_languages(_topic_listing(), languages)
     if not include_hidden:
         query = query.where(Topic.hidden_at.is_(None))
-    query = (
-        query.where(Topic.board_id == board.id)
-        .order_by(Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc())
+    query = query.where(Topic.board_id == board.id).order_by(
+        Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc()
     )
     return db.paginate(query, page=page, per_page=per_page, error_out=True, max_per_page=100)
 
@@ -159,9 +158,7 @@ def member_activity(user: User, board_ids: list[int], limit: int = 10):
     topics = db.session.scalars(
         select(Topic)
         .options(joinedload(Topic.board))
-        .where(
-            Topic.author_id == user.id, Topic.board_id.in_(board_ids), Topic.hidden_at.is_(None)
-        )
+        .where(Topic.author_id == user.id, Topic.board_id.in_(board_ids), Topic.hidden_at.is_(None))
         .order_by(Topic.created_at.desc())
         .limit(limit)
     ).all()

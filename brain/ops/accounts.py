@@ -65,10 +65,15 @@ def register_member(
     key = username_key(username)
     email = email.strip().lower()
     if db.session.scalar(select(User.id).where(User.username_key == key)):
-        raise OperationError(_l("That username is taken. Please choose another one."), field="username")
+        raise OperationError(
+            _l("That username is taken. Please choose another one."), field="username"
+        )
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise OperationError(
-            _l("An account with that email address already exists. Log in, or use another address."), field="email"
+            _l(
+                "An account with that email address already exists. Log in, or use another address."
+            ),
+            field="email",
         )
     user = User(
         username=username,

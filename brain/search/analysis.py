@@ -27,9 +27,7 @@ from whoosh.support.charset import accent_map
 STEMMED_LANGUAGES = ("en", "fr", "es", "pt")
 # Words: letters and digits of any script, with their combining marks (Arabic harakat, or
 # accents typed as separate characters); apostrophes and hyphens separate words.
-WORD = re.compile(
-    r"(?:[^\W_]|[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])+"
-)
+WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])+")
 
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, dagger alef, tatweel
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})

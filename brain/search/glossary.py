@@ -39,7 +39,10 @@ def concepts(path: Path = GLOSSARY) -> tuple[Concept, ...]:
     return tuple(
         Concept(
             row["concept"],
-            {lang: tuple(t.strip() for t in row[lang].split("|") if t.strip()) for lang in LANGUAGES},
+            {
+                lang: tuple(t.strip() for t in row[lang].split("|") if t.strip())
+                for lang in LANGUAGES
+            },
         )
         for row in rows
     )

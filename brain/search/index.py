@@ -247,9 +247,7 @@ class Indexer:
     def check(self) -> dict[str, list[int]]:
         """Drift between database and index: posts missing from it, and entries to remove."""
         with Session(self.engine) as session:
-            expected = set(
-                session.scalars(select(Post.id).join(Post.topic).where(_indexable_rows))
-            )
+            expected = set(session.scalars(select(Post.id).join(Post.topic).where(_indexable_rows)))
             pending = set(session.scalars(select(SearchOutbox.post_id)))
         with self.index().searcher() as searcher:
             indexed = {int(fields["post_id"]) for fields in searcher.all_stored_fields()}

@@ -104,9 +104,7 @@ def build(parsed: ParsedQuery) -> tuple[q.Query | None, list[Expansion]]:
     word_positions = [i for i, item in enumerate(wanted) if not item.phrase]
     found = glossary.find(words)
 
-    exact = _any_of(
-        [_all_of([_match(item.text, lang) for item in wanted]) for lang in LANGUAGES]
-    )
+    exact = _any_of([_all_of([_match(item.text, lang) for item in wanted]) for lang in LANGUAGES])
     alternatives = [exact]
     expansions = []
     for match in found:
@@ -118,18 +116,14 @@ def build(parsed: ParsedQuery) -> tuple[q.Query | None, list[Expansion]]:
             equivalents = _any_of([_match(term, lang, EXPANSION_BOOST) for term in lang_terms])
             if equivalents is None:
                 continue
-            alternatives.append(
-                _all_of([equivalents, *[_match(item.text, lang) for item in rest]])
-            )
+            alternatives.append(_all_of([equivalents, *[_match(item.text, lang) for item in rest]]))
             added.extend((lang, term) for term in lang_terms)
         expansions.append(Expansion(written, added))
 
     query = _any_of(alternatives)
     if query is None:
         return None, expansions
-    unwanted = _any_of(
-        [_match(item.text, lang) for item in parsed.excluded for lang in LANGUAGES]
-    )
+    unwanted = _any_of([_match(item.text, lang) for item in parsed.excluded for lang in LANGUAGES])
     if unwanted is not None:
         query = q.AndNot(query, unwanted)
     return query, expansions

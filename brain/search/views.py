@@ -95,5 +95,3 @@ def _load(hits: list[search.Hit]) -> list[tuple[Post, object]]:
         )
     }
     return [(found[hit.post_id], hit.excerpt) for hit in hits if hit.post_id in found]
-
-
