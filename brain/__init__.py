@@ -35,9 +35,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
     from brain import auth, cli, database, forum, members, moderation, search, site, web
-    from brain.search import views as search_views
     from brain.extensions import babel, csrf, db, migrate
     from brain.i18n import TRANSLATIONS_DIR, select_locale, select_timezone
+    from brain.search import views as search_views
 
     database.init_app(app)
     search.init_app(app)

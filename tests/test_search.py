@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from brain.models import Post, SearchOutbox, Topic
+from brain.models import SearchOutbox, Topic
 from brain.search import analysis, query
 from tests.factories import (
     database,
@@ -381,3 +381,12 @@ def test_glossary_expansion_works_from_arabic_and_keeps_other_words(client, sse_
     assert set(hits(client, "الاقتصاد الاجتماعي والتضامني")) == set(sse_in_five_languages.values())
     # The other words still have to match: only the Spanish post mentions Puebla.
     assert hits(client, "social and solidarity economy Puebla") == [sse_in_five_languages["es"]]
+
+
+def test_excerpts_escape_what_the_post_says(client):
+    board = make_board()
+    body = "About `<script>alert(1)</script>` in tontine software"
+    make_topic(board=board, author=make_user(), title="Security", body=body)
+    html = client.get("/search", query_string={"q": "tontine"}).get_data(as_text=True)
+    excerpt = html.split('class="excerpt"')[1].split("</p>")[0]
+    assert "<script>" not in excerpt and "&lt;script&gt;" in excerpt

@@ -40,7 +40,7 @@ def indexable(post: Post) -> bool:
 
 def document(post: Post) -> dict:
     topic = post.topic
-    text = Markup(post.body_html).striptags()
+    text = Markup(post.body_html).striptags()  # noqa: S704 - only to strip tags to text
     if post.is_opening:
         text = f"{topic.title}\n{text}"
     return {
