@@ -35,7 +35,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
     from brain import auth, cli, database, forum, members, moderation, search, site, web
-    from brain.extensions import babel, csrf, db, migrate
+    from brain.extensions import babel, csrf, db, limiter, migrate
     from brain.i18n import TRANSLATIONS_DIR, select_locale, select_timezone
     from brain.search import views as search_views
 
@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     search.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -24,6 +24,24 @@ ENV_SETTINGS: dict[str, type] = {
     "SEARCH_INDEX_PATH": str,
     "SEARCH_INDEXER": str,
     "REPORT_THRESHOLD": int,
+    "REGISTRATION_MODE": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "RATELIMIT_ENABLED": bool,
+    "RATELIMIT_KEY_PREFIX": str,
+    "RATELIMIT_LOGIN": str,
+    "RATELIMIT_REGISTER": str,
+    "RATELIMIT_RESET": str,
+    "RATELIMIT_POSTING": str,
+    "RATELIMIT_SEARCH": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_USE_TLS": bool,
+    "MAIL_USE_SSL": bool,
+    "MAIL_SENDER": str,
+    "RESET_TOKEN_HOURS": int,
+    "INVITATION_DAYS": int,
 }
 
 
@@ -50,6 +68,32 @@ class Defaults:
     # Open reports from this many members hide a post until a moderator decides (0: never).
     REPORT_THRESHOLD = 3
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - the name of a hashing method
+    # Until an administrator changes it on the settings page: open, approval or invitation.
+    REGISTRATION_MODE = "open"
+    RESET_TOKEN_HOURS = 2  # a password-reset link works this long, and once
+    INVITATION_DAYS = 14  # default lifetime of a new invitation
+
+    # Rate limits (Flask-Limiter). Per process unless a shared store is set: with several
+    # gunicorn workers or servers use Redis, e.g. redis://127.0.0.1:6379/0.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "brain"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    RATELIMIT_REGISTER = "5 per hour"
+    RATELIMIT_RESET = "5 per hour"
+    RATELIMIT_POSTING = "6 per minute;60 per hour"
+    RATELIMIT_SEARCH = "30 per minute"
+
+    # Outgoing mail. With no MAIL_SERVER, messages are written to instance/mail/ instead
+    # (handy with `make run`: the password-reset link is in the file).
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USE_SSL = False  # TLS from the start (port 465)
+    MAIL_SENDER = "Collective Brain <no-reply@localhost>"
 
     SEARCH_INDEX_PATH = None  # None: instance/search
     # "thread": each process applies the outbox in a background thread right after commits;

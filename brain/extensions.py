@@ -1,6 +1,8 @@
 """Unbound extension objects, imported by models and blueprints to avoid import cycles."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Limits are declared on the views (see brain.web.limit_*); storage and switches come from
+# the RATELIMIT_* settings, so a Redis URL makes every worker count together.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

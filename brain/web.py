@@ -4,19 +4,23 @@ error pages and template helpers."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import format_datetime, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
 
-from brain import i18n
+from brain import i18n, settings
+from brain.extensions import limiter
 
 MAX_ID = 2**31 - 1
 # Characters no form field or query may carry: C0 controls but tab and newlines, DEL, and
@@ -85,6 +89,53 @@ def render_error(error: HTTPException):
     if code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
     return response, code, headers
+
+
+def retry_wait_message() -> str | None:
+    """How long to wait after a 429, in words, from the limit that was hit."""
+    limit = limiter.current_limit
+    if limit is None:
+        return None
+    seconds = max(1, int(limit.reset_at - time.time()))
+    return _(
+        "Please wait %(wait)s before trying again.",
+        wait=format_timedelta(timedelta(seconds=seconds), threshold=1.0),
+    )
+
+
+def render_rate_limited(error: HTTPException):
+    response, code, headers = render_error(error)
+    wait = retry_wait_message()
+    if wait:
+        response = render_template(
+            "error.html", code=429, title=ERROR_TITLES[429], message=ERROR_MESSAGES[429], wait=wait
+        )
+    return response, code, headers
+
+
+def posting_key() -> str:
+    """Posting limits count per member (a whole office may share one address)."""
+    if current_user.is_authenticated:
+        return f"member:{current_user.id}"
+    return get_remote_address()
+
+
+def created(response) -> bool:
+    """Count a submission against a limit only when it went through (it redirects):
+    previews and forms sent back with errors are free."""
+    return response.status_code in (301, 302, 303)
+
+
+def limit_from(setting: str, methods=("POST",), **options):
+    """A rate limit read from the configuration when the request comes, counted together on
+    every view that uses the same setting (starting topics and replying share the posting
+    limit); *options* go to Flask-Limiter (key_func, deduct_when, exempt_when)."""
+    return limiter.shared_limit(
+        lambda: current_app.config[setting],
+        scope=setting.lower(),
+        methods=list(methods),
+        **options,
+    )
 
 
 def render_internal_error(error: Exception):
@@ -167,6 +218,7 @@ def template_globals() -> dict:
     return {
         "page_lang": language.code,
         "page_dir": language.direction,
+        "site_name": settings.site_name(language.code),
     }
 
 
@@ -176,8 +228,9 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.after_request(i18n.remember_locale)
     for code in ERROR_TITLES:
-        if code != 500:
+        if code not in (429, 500):
             app.register_error_handler(code, render_error)
+    app.register_error_handler(429, render_rate_limited)
     app.register_error_handler(UserFacingError, render_error)
     app.register_error_handler(CSRFError, render_error)
     app.register_error_handler(500, render_internal_error)

@@ -30,6 +30,7 @@ from tests.factories import (  # noqa: F401 - re-exported for test modules
 )
 
 PG_URL = os.environ.get("BRAIN_TEST_DATABASE_URL")
+LIMITED = ("LOGIN", "REGISTER", "RESET", "POSTING", "SEARCH")
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +69,8 @@ def session_app(database_settings, tmp_path_factory):
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             # Index during the commit, so a test sees its writes in search at once.
             "SEARCH_INDEXER": "sync",
+            # Limits a test could reach by accident; test_rate_limits sets its own.
+            **{f"RATELIMIT_{name}": "10000 per minute" for name in LIMITED},
         },
         instance_path=str(tmp_path_factory.mktemp("instance")),
     )

@@ -28,6 +28,41 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in"))
 
 
+def new_password_field(label) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(REQUIRED),
+            Length(
+                min=MIN_PASSWORD,
+                max=MAX_PASSWORD,
+                message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD),
+            ),
+        ],
+    )
+
+
+def confirm_field() -> PasswordField:
+    return PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("password", message=_l("The two passwords do not match.")),
+        ],
+    )
+
+
+def email_field() -> EmailField:
+    return EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=254),
+            Email(_l("Enter a valid email address."), check_deliverability=False),
+        ],
+    )
+
+
 class RegisterForm(FlaskForm):
     username = StringField(
         _l("Username"),
@@ -39,29 +74,28 @@ class RegisterForm(FlaskForm):
         validators=[Optional(), Length(max=64), no_forbidden_characters],
         description=_l("How your name is shown; any alphabet or writing system is fine."),
     )
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(REQUIRED),
-            Length(max=254),
-            Email(_l("Enter a valid email address."), check_deliverability=False),
-        ],
+    email = email_field()
+    password = new_password_field(_l("Password"))
+    confirm = confirm_field()
+    invitation = StringField(
+        _l("Invitation code"),
+        validators=[Optional(), Length(max=64), no_forbidden_characters],
+        description=_l("Registration is by invitation: paste the code you received."),
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(REQUIRED),
-            Length(
-                min=MIN_PASSWORD,
-                max=MAX_PASSWORD,
-                message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD),
-            ),
-        ],
+
+
+class ResetRequestForm(FlaskForm):
+    email = email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field(_l("New password"))
+    confirm = confirm_field()
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(REQUIRED), Length(max=MAX_PASSWORD)]
     )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[
-            DataRequired(REQUIRED),
-            EqualTo("password", message=_l("The two passwords do not match.")),
-        ],
-    )
+    password = new_password_field(_l("New password"))
+    confirm = confirm_field()

@@ -16,7 +16,7 @@ from brain.i18n import content_filter, content_language_codes
 from brain.models import Board, Post, PostRevision, Topic
 from brain.ops import posts as post_ops
 from brain.ops.errors import OperationError
-from brain.web import fail
+from brain.web import created, fail, limit_from, posting_key
 
 MAX_PAGE = 100_000
 
@@ -99,6 +99,7 @@ def board(slug: str):
 
 @bp.route("/b/<slug>/new", methods=["GET", "POST"])
 @login_required
+@limit_from("RATELIMIT_POSTING", key_func=posting_key, deduct_when=created)
 def new_topic(slug: str):
     board = _readable_board(slug)
     if not permissions.can_start_topic(current_user, board):
@@ -166,6 +167,7 @@ def permalink(post_id: int):
 
 @bp.route("/p/<id:post_id>/reply", methods=["GET", "POST"])
 @login_required
+@limit_from("RATELIMIT_POSTING", key_func=posting_key, deduct_when=created)
 def reply(post_id: int):
     parent = _readable_post(post_id)
     topic = parent.topic

@@ -1,21 +1,25 @@
 """SQLAlchemy models, grouped by domain. Models never commit and never touch the request."""
 
+from brain.models.community import Invitation, SiteSetting
 from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Topic
 from brain.models.moderation import ModerationLog, Report
 from brain.models.search import SearchOutbox
 from brain.models.types import utcnow
-from brain.models.users import BoardModerator, Role, User
+from brain.models.users import BoardModerator, MemberEdition, Role, User
 
 __all__ = [
     "Board",
     "BoardModerator",
     "BoardTranslation",
+    "Invitation",
+    "MemberEdition",
     "ModerationLog",
     "Post",
     "PostRevision",
     "Report",
     "Role",
     "SearchOutbox",
+    "SiteSetting",
     "Topic",
     "User",
     "utcnow",

@@ -26,6 +26,9 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(32))
     # NFKC + casefold of the username: two names that differ only by case cannot coexist.
     username_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key with confusable characters mapped to one representative ("pаypal" with a
+    # Cyrillic a → "paypal"): a new name may not look like an existing one.
+    username_skeleton: Mapped[str] = mapped_column(String(64), index=True, default="")
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(64))
@@ -34,13 +37,19 @@ class User(UserMixin, db.Model):
         default=Role.MEMBER,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None while an account waits for an administrator's approval (it may read, not write).
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped when every open session must end (password change, ban): part of the login id.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     locale: Mapped[str | None] = mapped_column(String(8))
     timezone: Mapped[str | None] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2))
     organisation: Mapped[str | None] = mapped_column(String(120))
-    bio: Mapped[str | None] = mapped_column(Text)
+    bio: Mapped[str | None] = mapped_column(Text)  # Markdown source
+    bio_html: Mapped[str | None] = mapped_column(Text)  # rendered and sanitized on write
+    # Comma-separated: language codes spoken ("fr,wo"), areas of expertise (free words).
+    spoken_languages_csv: Mapped[str | None] = mapped_column("spoken_languages", String(120))
+    expertise: Mapped[str | None] = mapped_column(String(300))
     # Suspended members may read but not write until this moment; banned ones not at all.
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -49,6 +58,9 @@ class User(UserMixin, db.Model):
 
     moderated_boards: Mapped[list[Board]] = relationship(  # noqa: F821
         secondary="board_moderators", lazy="select"
+    )
+    editions: Mapped[list[MemberEdition]] = relationship(
+        cascade="all, delete-orphan", lazy="select", order_by="MemberEdition.edition"
     )
 
     def get_id(self) -> str:
@@ -63,6 +75,26 @@ class User(UserMixin, db.Model):
         self.read_languages_csv = ",".join(codes) or None
 
     @property
+    def spoken_languages(self) -> list[str]:
+        return [code for code in (self.spoken_languages_csv or "").split(",") if code]
+
+    @spoken_languages.setter
+    def spoken_languages(self, codes: list[str]) -> None:
+        self.spoken_languages_csv = ",".join(codes) or None
+
+    @property
+    def expertise_list(self) -> list[str]:
+        return [word.strip() for word in (self.expertise or "").split(",") if word.strip()]
+
+    @property
+    def edition_codes(self) -> list[str]:
+        return [row.edition for row in self.editions]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.approved_at is None
+
+    @property
     def is_banned(self) -> bool:
         return self.banned_at is not None
 
@@ -71,7 +103,7 @@ class User(UserMixin, db.Model):
 
     @property
     def may_write(self) -> bool:
-        return not self.is_banned and not self.is_suspended()
+        return not self.is_banned and not self.is_pending and not self.is_suspended()
 
     @property
     def is_admin(self) -> bool:
@@ -90,3 +122,14 @@ class BoardModerator(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class MemberEdition(db.Model):
+    """An edition of the academy a member attended (codes in brain.members.editions)."""
+
+    __tablename__ = "member_editions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    edition: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import unicodedata
+from datetime import timedelta
 from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from brain.extensions import db
-from brain.models import Role, User
+from brain.models import Invitation, Role, User, utcnow
 from brain.ops.errors import OperationError
+from brain.ops.text import has_forbidden_characters, has_invisible_characters, skeleton
 
 USERNAME = re.compile(r"^[\w][\w.-]{1,30}[\w]$", re.UNICODE)
 MIN_PASSWORD = 10
@@ -36,6 +41,11 @@ def username_key(name: str) -> str:
 
 def validate_username(name: str) -> str | None:
     """An error message, or None when *name* can be a username."""
+    if has_invisible_characters(name) or has_forbidden_characters(name):
+        return _l(
+            "Usernames cannot contain invisible or direction-changing characters "
+            "(zero-width spaces, joiners, bidirectional marks or overrides)."
+        )
     if not USERNAME.match(name):
         return _l(
             "Use 3 to 32 letters, digits, dots, hyphens or underscores, "
@@ -56,8 +66,10 @@ def register_member(
     *,
     role: Role = Role.MEMBER,
     locale: str | None = None,
+    approved: bool = True,
 ) -> User:
-    """Create a member account; raises OperationError if the name or address is taken."""
+    """Create a member account; raises OperationError if the name or address is taken, or
+    if the name looks like an existing one. Unapproved accounts wait for an administrator."""
     username = normalise_username(username)
     problem = validate_username(username)
     if problem:
@@ -67,6 +79,15 @@ def register_member(
     if db.session.scalar(select(User.id).where(User.username_key == key)):
         raise OperationError(
             _l("That username is taken. Please choose another one."), field="username"
+        )
+    look = skeleton(username)
+    if db.session.scalar(select(User.id).where(User.username_skeleton == look)):
+        raise OperationError(
+            _l(
+                "That username looks too much like an existing member's name "
+                "(some letters look the same). Please choose another one."
+            ),
+            field="username",
         )
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise OperationError(
@@ -78,11 +99,13 @@ def register_member(
     user = User(
         username=username,
         username_key=key,
+        username_skeleton=look,
         email=email,
         password_hash=hash_password(password),
         display_name=(display_name or "").strip() or username,
         role=role,
         locale=locale,
+        approved_at=utcnow() if approved else None,
     )
     db.session.add(user)
     db.session.flush()
@@ -103,3 +126,102 @@ def authenticate(login: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+def validate_password(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return _l("Use at least %(min)d characters.", min=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:
+        return _l("Use at most %(max)d characters.", max=MAX_PASSWORD)
+    return None
+
+
+def change_password(user: User, password: str) -> None:
+    """Set a new password and end every session opened with the old one."""
+    problem = validate_password(password)
+    if problem:
+        raise OperationError(problem, field="password")
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+# Password reset: a signed, timed token naming the member and a digest of their current
+# password hash. Setting a new password changes the hash, so a token works once and stops
+# working whenever the password changes by any route.
+_RESET_SALT = "password-reset"
+
+
+def _password_digest(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
+
+
+def reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"id": user.id, "pw": _password_digest(user)})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The member a valid, unexpired, unused token belongs to; else None."""
+    max_age = current_app.config["RESET_TOKEN_HOURS"] * 3600
+    try:
+        data = _reset_serializer().loads(token[:512], max_age=max_age)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        return None
+    user = db.session.get(User, data["id"]) if 0 < data["id"] < 2**31 else None
+    if user is None or user.is_banned or data.get("pw") != _password_digest(user):
+        return None
+    return user
+
+
+def create_invitation(actor: User, days: int, note: str = "") -> Invitation:
+    invitation = Invitation(
+        code=secrets.token_urlsafe(18),
+        note=note.strip(),
+        created_by_id=actor.id,
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    return invitation
+
+
+def usable_invitation(code: str) -> Invitation | None:
+    """The invitation with this code if it can still be used, else None."""
+    code = code.strip()
+    if not code or len(code) > 64:
+        return None
+    invitation = db.session.scalar(select(Invitation).where(Invitation.code == code))
+    return invitation if invitation is not None and invitation.usable() else None
+
+
+def redeem_invitation(invitation: Invitation, user: User) -> None:
+    """Mark *invitation* used by *user*; a concurrent second use fails on the row update."""
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow(), used_by_id=user.id)
+    )
+    if claimed.rowcount != 1:
+        raise OperationError(_l("This invitation has already been used."), field="invitation")
+
+
+def revoke_invitation(invitation: Invitation) -> None:
+    if invitation.revoked_at is None and invitation.used_at is None:
+        invitation.revoked_at = utcnow()
+
+
+def approve_member(member: User) -> bool:
+    """Approve a pending account; False if it was not pending."""
+    if member.approved_at is not None:
+        return False
+    member.approved_at = utcnow()
+    return True

@@ -16,6 +16,7 @@ from brain.forum import queries
 from brain.i18n import content_language_codes
 from brain.models import Post, Topic
 from brain.ops.accounts import username_key
+from brain.web import limit_from
 
 bp = Blueprint("search", __name__)
 
@@ -33,6 +34,7 @@ def _date(name: str, end_of_day: bool = False) -> tuple[datetime | None, str | N
 
 
 @bp.route("/search")
+@limit_from("RATELIMIT_SEARCH", methods=("GET",), exempt_when=lambda: not request.args.get("q"))
 def search_page():
     text = request.args.get("q", "")
     boards = queries.readable_boards(current_user)
