@@ -121,6 +121,82 @@ def create_admin_command(username: str, email: str, password: str | None) -> Non
     click.echo(f"Administrator {user.username} created.")
 
 
+@click.group("members")
+def members_group() -> None:
+    """Members: roles and approval."""
+
+
+def _member(username: str):
+    from brain.models import User
+    from brain.ops.accounts import username_key
+
+    user = db.session.scalar(select(User).where(User.username_key == username_key(username)))
+    if user is None:
+        raise click.ClickException(f"There is no member called {username!r}.")
+    return user
+
+
+@members_group.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["member", "moderator", "admin"]))
+@click.option(
+    "--board", "boards", multiple=True, help="Slug of a board to moderate (repeat for several)."
+)
+@with_appcontext
+def member_role_command(username: str, role: str, boards: tuple[str, ...]) -> None:
+    """Make a member a plain member, a moderator of boards, or an administrator."""
+    from brain.models import Board, Role
+    from brain.ops.accounts import set_role
+
+    user = _member(username)
+    chosen = list(db.session.scalars(select(Board).where(Board.slug.in_(boards))))
+    missing = set(boards) - {board.slug for board in chosen}
+    if missing:
+        raise click.ClickException(f"No board with the slug: {', '.join(sorted(missing))}.")
+    if role == "moderator" and not chosen:
+        raise click.ClickException("A moderator needs at least one --board.")
+    set_role(user, Role(role), chosen)
+    db.session.commit()
+    where = f" of {', '.join(b.slug for b in chosen)}" if chosen else ""
+    click.echo(f"{user.username} is now {role}{where}.")
+
+
+@members_group.command("approve")
+@click.argument("usernames", nargs=-1)
+@click.option("--all-pending", is_flag=True, help="Approve every account waiting for approval.")
+@with_appcontext
+def member_approve_command(usernames: tuple[str, ...], all_pending: bool) -> None:
+    """Approve accounts waiting for approval (registration mode "approval")."""
+    from brain.models import User
+    from brain.ops.accounts import approve_member
+
+    if all_pending:
+        users = list(db.session.scalars(select(User).where(User.approved_at.is_(None))))
+    else:
+        users = [_member(name) for name in usernames]
+    if not users:
+        click.echo("Nobody to approve.")
+        return
+    for user in users:
+        state = "approved" if approve_member(user) else "was already approved"
+        click.echo(f"{user.username} {state}.")
+    db.session.commit()
+
+
+@members_group.command("pending")
+@with_appcontext
+def member_pending_command() -> None:
+    """List the accounts waiting for approval."""
+    from brain.models import User
+
+    users = db.session.scalars(
+        select(User).where(User.approved_at.is_(None)).order_by(User.created_at)
+    ).all()
+    for user in users:
+        click.echo(f"{user.username}\t{user.email}\t{user.created_at:%Y-%m-%d %H:%M}")
+    click.echo(f"{len(users)} waiting for approval.")
+
+
 @click.command("rerender")
 @click.option("--all", "everything", is_flag=True, help="Every post, not only outdated ones.")
 @with_appcontext
@@ -236,6 +312,7 @@ def init_app(app: Flask) -> None:
         demo_command,
         create_admin_command,
         rerender_command,
+        members_group,
         translations_group,
         search_group,
         serve_command,

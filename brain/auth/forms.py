@@ -91,11 +91,3 @@ class ResetRequestForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     password = new_password_field(_l("New password"))
     confirm = confirm_field()
-
-
-class ChangePasswordForm(FlaskForm):
-    current = PasswordField(
-        _l("Current password"), validators=[DataRequired(REQUIRED), Length(max=MAX_PASSWORD)]
-    )
-    password = new_password_field(_l("New password"))
-    confirm = confirm_field()

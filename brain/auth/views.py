@@ -140,7 +140,9 @@ def reset_request():
 def _send_reset_link(user) -> None:
     link = url_for("auth.reset_password", token=reset_token(user), _external=True)
     with force_locale(user.locale or "en"):
-        subject = _("Choose a new password for %(site)s", site=settings.site_name(user.locale or "en"))
+        subject = _(
+            "Choose a new password for %(site)s", site=settings.site_name(user.locale or "en")
+        )
         body = render_template("mail/reset_password.txt", user=user, link=link)
     try:
         mail.send(user.email, subject, body)

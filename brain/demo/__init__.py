@@ -8,11 +8,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from brain.extensions import db
+from brain.members.catalog import EDITIONS
 from brain.models import Board, BoardModerator, BoardTranslation, Post, Role, utcnow
-from brain.ops.accounts import register_member
+from brain.ops.accounts import register_member, update_profile
 from brain.ops.posts import reply, start_topic
 
 CONTENT = Path(__file__).with_name("content.json")
+# content.json names editions as people say them ("Agadir 2013"); codes are "agadir-2013".
+EDITION_BY_NAME = {
+    f"{edition.code.rsplit('-', 1)[0].replace('-', ' ').title()} {edition.code[-4:]}": edition.code
+    for edition in EDITIONS
+}
 
 
 def load_demo(path: Path = CONTENT) -> list[dict]:
@@ -52,9 +58,16 @@ def load_demo(path: Path = CONTENT) -> list[dict]:
             role=role,
             locale=spec.get("locale"),
         )
-        user.country = spec.get("country")
-        user.organisation = spec.get("organisation")
-        user.bio = spec.get("bio")
+        update_profile(
+            user,
+            display_name=spec["display_name"],
+            country=spec.get("country"),
+            organisation=spec.get("organisation", ""),
+            spoken_languages=spec.get("languages", []),
+            editions=[EDITION_BY_NAME[name] for name in spec.get("editions", [])],
+            expertise=", ".join(spec.get("expertise", [])),
+            bio=spec.get("bio", ""),
+        )
         user.created_at = now - timedelta(days=400 - index * 7)
         members[spec["username"]] = user
         accounts.append({"username": user.username, "password": password, "role": role.value})

@@ -5,14 +5,19 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import current_user, login_required, login_user
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from brain.extensions import db
 from brain.forum import queries
-from brain.models import User
-from brain.ops.accounts import username_key
+from brain.members import catalog
+from brain.models import MemberEdition, User
+from brain.ops.accounts import authenticate, change_password, update_profile, username_key
+from brain.ops.errors import OperationError
 from brain.web import fail
+
+DIRECTORY_PAGE = 30
 
 bp = Blueprint("members", __name__)
 
@@ -26,7 +31,9 @@ def profile(username: str):
         return redirect(url_for("members.profile", username=user.username), 301)
     board_ids = [board.id for board in queries.readable_boards(current_user)]
     topics, posts = queries.member_activity(user, board_ids)
-    return render_template("members/profile.html", member=user, topics=topics, posts=posts)
+    return render_template(
+        "members/profile.html", member=user, topics=topics, posts=posts, catalog=catalog
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -52,3 +59,135 @@ def settings():
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("members.settings"))
     return render_template("members/settings.html", form=form)
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    from brain.members.forms import ProfileForm
+
+    form = ProfileForm()
+    if request.method == "GET":
+        form.display_name.data = current_user.display_name
+        form.country.data = current_user.country or ""
+        form.organisation.data = current_user.organisation or ""
+        form.spoken_languages.data = current_user.spoken_languages
+        form.editions.data = current_user.edition_codes
+        form.expertise.data = current_user.expertise or ""
+        form.bio.data = current_user.bio or ""
+    if form.validate_on_submit():
+        try:
+            update_profile(
+                current_user,
+                display_name=form.display_name.data,
+                country=form.country.data,
+                organisation=form.organisation.data or "",
+                spoken_languages=form.spoken_languages.data or [],
+                editions=form.editions.data or [],
+                expertise=form.expertise.data or "",
+                bio=form.bio.data or "",
+            )
+        except OperationError as problem:
+            db.session.rollback()
+            form.bio.errors = [*form.bio.errors, str(problem)]
+        else:
+            db.session.commit()
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("members.profile", username=current_user.username))
+    return render_template("members/edit_profile.html", form=form)
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def password():
+    from brain.members.forms import PasswordForm
+
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if authenticate(current_user.username, form.current.data) is None:
+            form.current.errors = [_("That is not your current password.")]
+        else:
+            change_password(current_user, form.password.data)
+            db.session.commit()
+            # This session goes on under the new epoch (the real object, not the proxy).
+            login_user(current_user._get_current_object())
+            flash(
+                _("Your password is changed. Every other session has been logged out."),
+                "success",
+            )
+            return redirect(url_for("members.settings"))
+    return render_template("members/password.html", form=form)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@bp.route("/members")
+@login_required
+def directory():
+    """Members, filtered by name, country, academy edition, language and expertise."""
+    args = request.args
+    name = args.get("q", "").strip()[:64]
+    country = args.get("country", "")
+    country = country if country in catalog.country_names() else ""
+    edition = args.get("edition", "")
+    edition = edition if edition in catalog.EDITION_CODES else ""
+    language = args.get("language", "")
+    language = language if language in catalog.SPOKEN_LANGUAGES else ""
+    expertise = args.get("expertise", "").strip()[:64]
+    page = args.get("page", 1, type=int) or 1
+    if not 0 < page < 100_000:
+        fail(404, _("There is no such page."))
+
+    where = [User.banned_at.is_(None), User.approved_at.is_not(None)]
+    if name:
+        pattern = _like(name.casefold())
+        where.append(
+            or_(
+                func.lower(User.username).like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+            )
+        )
+    if country:
+        where.append(User.country == country)
+    if edition:
+        where.append(
+            exists().where(MemberEdition.user_id == User.id, MemberEdition.edition == edition)
+        )
+    if language:
+        spoken = "," + func.coalesce(User.spoken_languages_csv, "") + ","
+        where.append(spoken.like(f"%,{language},%"))
+    if expertise:
+        where.append(func.lower(User.expertise).like(_like(expertise.casefold()), escape="\\"))
+    total = db.session.scalar(select(func.count(User.id)).where(*where))
+    members = db.session.scalars(
+        select(User)
+        .options(selectinload(User.editions))
+        .where(*where)
+        .order_by(func.lower(User.display_name), User.id)
+        .limit(DIRECTORY_PAGE)
+        .offset((page - 1) * DIRECTORY_PAGE)
+    ).all()
+    pages = max(1, -(-total // DIRECTORY_PAGE))
+    filters = {
+        key: value
+        for key, value in {
+            "q": name,
+            "country": country,
+            "edition": edition,
+            "language": language,
+            "expertise": expertise,
+        }.items()
+        if value
+    }
+    return render_template(
+        "members/directory.html",
+        members=members,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        catalog=catalog,
+    )

@@ -5,13 +5,16 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from brain import i18n
+from brain.auth.forms import confirm_field, new_password_field
 from brain.forms import language_choices, no_forbidden_characters
+from brain.members import catalog
+from brain.ops.accounts import BIO_MAX, EXPERTISE_MAX, MAX_PASSWORD
 
 
 @lru_cache(maxsize=1)
@@ -53,3 +56,60 @@ class SettingsForm(FlaskForm):
             "Topic lists show only these languages. Leave all unticked to see every language."
         ),
     )
+
+
+def country_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice("", str(_l("Not given"))),
+        *(SelectChoice(code, name) for code, name in catalog.country_names().items()),
+    ]
+
+
+def spoken_language_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, name) for code, name in catalog.language_names().items()]
+
+
+def edition_choices() -> list[SelectChoice]:
+    return [SelectChoice(edition.code, str(edition.label)) for edition in catalog.EDITIONS]
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(
+        _l("Display name"),
+        validators=[
+            DataRequired(_l("This field is required.")),
+            Length(max=64),
+            no_forbidden_characters,
+        ],
+    )
+    country = SelectField(_l("Country"), choices=country_choices, validate_choice=True)
+    organisation = StringField(
+        _l("Organisation"), validators=[Optional(), Length(max=120), no_forbidden_characters]
+    )
+    spoken_languages = CheckboxesField(_l("Languages you speak"), choices=spoken_language_choices)
+    editions = CheckboxesField(_l("Academy editions you attended"), choices=edition_choices)
+    expertise = StringField(
+        _l("Areas of expertise"),
+        validators=[Optional(), Length(max=EXPERTISE_MAX), no_forbidden_characters],
+        description=_l("Separated by commas, for example: social finance, housing cooperatives"),
+    )
+    bio = TextAreaField(
+        _l("About you"),
+        validators=[
+            Optional(),
+            Length(max=BIO_MAX, message=_l("At most %(max)d characters.", max=BIO_MAX)),
+            no_forbidden_characters,
+        ],
+        description=_l(
+            "A few lines in Markdown: your work, what you can share, what you look for."
+        ),
+    )
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=MAX_PASSWORD)],
+    )
+    password = new_password_field(_l("New password"))
+    confirm = confirm_field()

@@ -32,9 +32,7 @@ class Invitation(db.Model):
 
     def usable(self, now: datetime | None = None) -> bool:
         return (
-            self.used_at is None
-            and self.revoked_at is None
-            and self.expires_at > (now or utcnow())
+            self.used_at is None and self.revoked_at is None and self.expires_at > (now or utcnow())
         )
 
 

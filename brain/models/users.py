@@ -38,7 +38,7 @@ class User(UserMixin, db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # None while an account waits for an administrator's approval (it may read, not write).
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped when every open session must end (password change, ban): part of the login id.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     locale: Mapped[str | None] = mapped_column(String(8))

@@ -3,14 +3,14 @@ they are given, administrators everywhere (brain.permissions.moderates)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from brain import permissions
+from brain import permissions, settings
 from brain.extensions import db
 from brain.models import Board, ModerationLog, Post, Report, Role, Topic
 from brain.moderation import forms
@@ -188,9 +188,7 @@ def report(post_id: int):
     form = forms.ReportForm()
     if form.validate_on_submit():
         try:
-            ops.report_post(
-                post, current_user, form.reason.data, current_app.config["REPORT_THRESHOLD"]
-            )
+            ops.report_post(post, current_user, form.reason.data, settings.report_threshold())
         except OperationError as problem:
             _refused(form, problem)
         else:

@@ -16,9 +16,14 @@ from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from brain.extensions import db
-from brain.models import Invitation, Role, User, utcnow
+from brain.models import Invitation, MemberEdition, Role, User, utcnow
 from brain.ops.errors import OperationError
-from brain.ops.text import has_forbidden_characters, has_invisible_characters, skeleton
+from brain.ops.text import (
+    clean_text,
+    has_forbidden_characters,
+    has_invisible_characters,
+    skeleton,
+)
 
 USERNAME = re.compile(r"^[\w][\w.-]{1,30}[\w]$", re.UNICODE)
 MIN_PASSWORD = 10
@@ -225,3 +230,44 @@ def approve_member(member: User) -> bool:
         return False
     member.approved_at = utcnow()
     return True
+
+
+def set_role(member: User, role: Role, boards: list | None = None) -> None:
+    """Make *member* a member, an administrator, or a moderator of *boards* (a list of
+    Board); a member or administrator moderates no board in particular."""
+    member.role = role
+    member.moderated_boards = list(boards or []) if role is Role.MODERATOR else []
+
+
+BIO_MAX = 2000
+EXPERTISE_MAX = 300
+
+
+def update_profile(
+    member: User,
+    *,
+    display_name: str,
+    country: str | None,
+    organisation: str,
+    spoken_languages: list[str],
+    editions: list[str],
+    expertise: str,
+    bio: str,
+) -> None:
+    """Save what a member says about themselves; the bio is rendered and sanitized here."""
+    from brain.members.catalog import EDITION_CODES
+    from brain.ops.posts import render_body
+
+    member.display_name = display_name.strip()
+    member.country = country or None
+    member.organisation = organisation.strip() or None
+    member.spoken_languages = spoken_languages
+    words = [word.strip() for word in expertise.split(",") if word.strip()]
+    member.expertise = ", ".join(dict.fromkeys(words))[:EXPERTISE_MAX] or None
+    bio = clean_text(bio).strip()
+    member.bio = bio or None
+    member.bio_html = render_body(bio) if bio else None
+    wanted = [code for code in dict.fromkeys(editions) if code in EDITION_CODES]
+    kept = [row for row in member.editions if row.edition in wanted]
+    have = {row.edition for row in kept}
+    member.editions = kept + [MemberEdition(edition=code) for code in wanted if code not in have]

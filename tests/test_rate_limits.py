@@ -1,0 +1,182 @@
+"""Rate limits: login, registration, reset, posting and search; a 429 page that says when to
+retry; limits that hold across processes sharing Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+import redis
+from flask_migrate import upgrade
+
+from brain import create_app
+from brain.extensions import limiter
+from tests.factories import log_in, make_board, make_topic, make_user, submit
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def limits(app):
+    """Set limits for one test, with fresh counters."""
+
+    def set_limits(**values):
+        for name, value in values.items():
+            app.config[f"RATELIMIT_{name.upper()}"] = value
+        limiter.reset()
+
+    yield set_limits
+    limiter.reset()
+
+
+def test_login_attempts_are_limited_with_a_page_that_says_when_to_retry(client, limits):
+    limits(login="3 per minute")
+    user = make_user()
+    for _attempt in range(3):
+        response = submit(client, "/login", {"login": user.username, "password": "wrong pass"})
+        assert response.status_code == 200
+    response = submit(client, "/login", {"login": user.username, "password": "wrong pass"})
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Too many requests" in html and "Please wait" in html and "minute" in html
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    # Reading the login page is not limited.
+    assert client.get("/login").status_code == 200
+
+
+def test_the_429_page_is_translated(client, limits):
+    limits(login="1 per minute")
+    client.set_cookie("lang", "fr")
+    submit(client, "/login", {"login": "x", "password": "y"})
+    response = submit(client, "/login", {"login": "x", "password": "y"})
+    assert response.status_code == 429
+    assert '<html lang="fr"' in response.get_data(as_text=True)
+
+
+def test_posting_is_limited_per_member_across_topics_and_replies(client, limits, session_app):
+    limits(posting="2 per minute")
+    board = make_board()
+    author = make_user(username="amina")
+    topic = make_topic(board=board, author=author)
+    log_in(client, author)
+    reply_url = f"/p/{topic.first_post_id}/reply"
+    # A preview does not count; posts do, wherever they are made.
+    preview = submit(client, reply_url, {"body": "Draft", "language": "en", "preview": "1"})
+    assert preview.status_code == 200
+    assert submit(client, reply_url, {"body": "One", "language": "en"}).status_code == 302
+    new_topic = {"title": "Second topic", "language": "en", "body": "Two"}
+    assert submit(client, f"/b/{board.slug}/new", new_topic).status_code == 302
+    assert submit(client, reply_url, {"body": "Three", "language": "en"}).status_code == 429
+    # Another member, on the same address, still posts.
+    other = session_app.test_client()
+    log_in(other, make_user(username="kofi"))
+    assert submit(other, reply_url, {"body": "Kofi", "language": "en"}).status_code == 302
+
+
+def test_search_and_registration_and_reset_are_limited(client, limits):
+    limits(search="2 per minute", register="1 per minute", reset="1 per minute")
+    assert client.get("/search?q=tontine").status_code == 200
+    assert client.get("/search?q=coop").status_code == 200
+    assert client.get("/search?q=again").status_code == 429
+    assert client.get("/search").status_code == 200  # the empty search page is free
+
+    data = {"username": "kofi", "email": "kofi@example.org", "password": "x" * 12}
+    data["confirm"] = data["password"]
+    assert submit(client, "/register", data).status_code == 302
+    client.post("/logout")
+    fresh = client.application.test_client()
+    data.update(username="lucia", email="lucia@example.org")
+    assert submit(fresh, "/register", data).status_code == 429
+
+    assert submit(fresh, "/reset", {"email": "a@example.org"}).status_code == 302
+    assert submit(fresh, "/reset", {"email": "a@example.org"}).status_code == 429
+
+
+# --- two processes, one Redis ------------------------------------------------------------
+
+SERVER = """
+import sys
+from werkzeug.serving import make_server
+from brain import create_app
+server = make_server("127.0.0.1", 0, create_app(), threaded=True)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+def _start_servers(tmp_path, storage: str, prefix: str, count: int = 2):
+    database = tmp_path / "limits.db"
+    if not database.exists():
+        app = create_app({"DATABASE_URL": f"sqlite:///{database}"}, str(tmp_path / "setup"))
+        with app.app_context():
+            upgrade()
+    processes, ports = [], []
+    for index in range(count):
+        env = {
+            **os.environ,
+            "BRAIN_DATABASE_URL": f"sqlite:///{database}",
+            "BRAIN_SECRET_KEY": "shared secret",
+            "BRAIN_INSTANCE_PATH": str(tmp_path / f"instance{index}"),
+            "BRAIN_SEARCH_INDEXER": "off",
+            "BRAIN_RATELIMIT_STORAGE_URI": storage,
+            "BRAIN_RATELIMIT_KEY_PREFIX": prefix,
+            "BRAIN_RATELIMIT_SEARCH": "5 per minute",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-c", SERVER],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        processes.append(process)
+        ports.append(int(process.stdout.readline()))
+    return processes, ports
+
+
+def _status(port: int, query: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/search?q={query}", timeout=10):
+            return 200
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _stop(processes) -> None:
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def test_limits_hold_across_two_processes_sharing_redis(tmp_path):
+    store = redis.Redis.from_url(REDIS_URL)
+    store.ping()  # Redis runs on every machine here (TESTING.md)
+    prefix = f"brain-test-{uuid.uuid4().hex[:8]}"
+    processes, (first, second) = _start_servers(tmp_path, REDIS_URL, prefix)
+    try:
+        statuses = [_status(port, "coop") for port in (first, second, first, second, first)]
+        assert statuses == [200] * 5
+        # The sixth request is refused by whichever process gets it.
+        assert _status(second, "coop") == 429
+        assert _status(first, "coop") == 429
+    finally:
+        _stop(processes)
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
+
+
+def test_without_a_shared_store_each_process_counts_alone(tmp_path):
+    # The reason to configure Redis: in memory, two workers allow twice the limit.
+    processes, (first, second) = _start_servers(tmp_path, "memory://", "alone")
+    try:
+        statuses = [_status(port, "coop") for port in (first, second) * 5]
+        assert statuses == [200] * 10
+        assert _status(first, "coop") == 429
+    finally:
+        _stop(processes)
