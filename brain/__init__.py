@@ -34,7 +34,19 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     )
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
-    from brain import admin, auth, cli, database, forum, members, moderation, search, site, web
+    from brain import (
+        admin,
+        auth,
+        cli,
+        database,
+        forum,
+        meeting,
+        members,
+        moderation,
+        search,
+        site,
+        web,
+    )
     from brain.extensions import babel, csrf, db, limiter, migrate
     from brain.i18n import TRANSLATIONS_DIR, select_locale, select_timezone
     from brain.search import views as search_views
@@ -59,5 +71,6 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(moderation.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(meeting.bp)
     cli.init_app(app)
     return app

@@ -42,6 +42,7 @@ ENV_SETTINGS: dict[str, type] = {
     "MAIL_SENDER": str,
     "RESET_TOKEN_HOURS": int,
     "INVITATION_DAYS": int,
+    "MEETING_POINT_BOARD": str,
 }
 
 
@@ -72,6 +73,7 @@ class Defaults:
     REGISTRATION_MODE = "open"
     RESET_TOKEN_HOURS = 2  # a password-reset link works this long, and once
     INVITATION_DAYS = 14  # default lifetime of a new invitation
+    MEETING_POINT_BOARD = "meeting-point"  # slug of the board the Meeting Point lives on
 
     # Rate limits (Flask-Limiter). Per process unless a shared store is set: with several
     # gunicorn workers or servers use Redis, e.g. redis://127.0.0.1:6379/0.

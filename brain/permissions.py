@@ -88,3 +88,20 @@ def can_report(actor: Actor, post: Post) -> bool:
 
 def can_see_revisions(actor: Actor, post: Post) -> bool:
     return is_author(actor, post) or moderates(actor, post.topic.board)
+
+
+# --- the Meeting Point -------------------------------------------------------------------
+
+
+def manages_cooperation(actor: Actor, topic: Topic) -> bool:
+    """The author of a cooperation post and the board's moderators change its status, edit
+    its details and accept interest."""
+    user = _writer(actor)
+    if user is None or not can_read_topic(user, topic):
+        return False
+    return user.id == topic.author_id or moderates(user, topic.board)
+
+
+def can_express_interest(actor: Actor, topic: Topic) -> bool:
+    user = _writer(actor)
+    return user is not None and can_read_topic(user, topic) and user.id != topic.author_id

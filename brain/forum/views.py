@@ -140,10 +140,13 @@ def topic(topic_id: int, slug: str | None = None):
     if permissions.can_reply(current_user, topic):
         form = ReplyForm(formdata=None)
         form.language.data = topic.language
+    from brain.meeting import panel
+
     return render_template(
         "forum/topic.html",
         topic=topic,
         thread=thread,
+        cooperation_panel=panel(topic) if thread.page == 1 else None,
         form=form,
         action_form=ConfirmForm(),
         can_reply=permissions.can_reply(current_user, topic),

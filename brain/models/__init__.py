@@ -1,6 +1,7 @@
 """SQLAlchemy models, grouped by domain. Models never commit and never touch the request."""
 
 from brain.models.community import Invitation, SiteSetting
+from brain.models.cooperation import Cooperation, CooperationTag, Interest, StatusChange
 from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Topic
 from brain.models.moderation import ModerationLog, Report
 from brain.models.search import SearchOutbox
@@ -11,6 +12,9 @@ __all__ = [
     "Board",
     "BoardModerator",
     "BoardTranslation",
+    "Cooperation",
+    "CooperationTag",
+    "Interest",
     "Invitation",
     "MemberEdition",
     "ModerationLog",
@@ -20,6 +24,7 @@ __all__ = [
     "Role",
     "SearchOutbox",
     "SiteSetting",
+    "StatusChange",
     "Topic",
     "User",
     "utcnow",

@@ -96,6 +96,10 @@ class Topic(db.Model):
     board: Mapped[Board] = relationship()
     author: Mapped[User] = relationship()
     last_post: Mapped[Post | None] = relationship(foreign_keys=[last_post_id], post_update=True)
+    # Meeting Point details when this topic is an offer, a request or an experience.
+    cooperation: Mapped[Cooperation | None] = relationship(  # noqa: F821
+        back_populates="topic", uselist=False, lazy="select"
+    )
 
     @property
     def is_hidden(self) -> bool:

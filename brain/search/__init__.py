@@ -127,3 +127,45 @@ def search(
     for hit in found[(page - 1) * PER_PAGE : page * PER_PAGE]:
         results.hits.append(Hit(int(hit["post_id"]), _excerpt(hit)))
     return results
+
+
+# --- the Meeting Point -------------------------------------------------------------------
+
+MEETING_TEXT_LIMIT = 5000
+
+
+def cooperation_topics(text: str, board_id: int) -> set[int] | None:
+    """Topics of cooperation posts on the Meeting Point whose opening post or discussion
+    matches *text* (at most MEETING_TEXT_LIMIT); None when *text* holds no searchable word."""
+    query, _expansions = build(parse(text))
+    if query is None:
+        return None
+    searcher = indexer().searcher()
+    found = searcher.search(
+        query,
+        limit=MEETING_TEXT_LIMIT,
+        filter=q.Term("board_id", str(board_id)),
+        terms=False,
+    )
+    return {int(hit["topic_id"]) for hit in found}
+
+
+def similar_cooperations(opening_post_id: int, kinds: list[str], limit: int = 50) -> dict:
+    """Cooperation posts of *kinds* still looking for partners whose opening text resembles
+    this post's ("more like this" on the post's own language field): topic id → score."""
+    searcher = indexer().searcher()
+    docnum = searcher.document_number(post_id=str(opening_post_id))
+    if docnum is None:
+        return {}
+    stored = searcher.stored_fields(docnum)
+    fieldname = content_field(stored.get("language", "und"))
+    allowed = q.And(
+        [
+            q.Or([q.Term("coop", f"kind:{kind}") for kind in kinds]),
+            q.Or([q.Term("coop", "status:open"), q.Term("coop", "status:in_discussion")]),
+        ]
+    )
+    hits = searcher.more_like(
+        docnum, fieldname, text=stored.get("text", ""), top=limit, numterms=12, filter=allowed
+    )
+    return {int(hit["topic_id"]): hit.score for hit in hits}

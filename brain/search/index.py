@@ -43,7 +43,7 @@ def document(post: Post) -> dict:
     text = Markup(post.body_html).striptags()  # noqa: S704 - only to strip tags to text
     if post.is_opening:
         text = f"{topic.title}\n{text}"
-    return {
+    fields = {
         "post_id": str(post.id),
         "topic_id": str(topic.id),
         "board_id": str(topic.board_id),
@@ -54,6 +54,19 @@ def document(post: Post) -> dict:
         "text": text,
         content_field(post.language): text,
     }
+    if post.is_opening and topic.cooperation is not None:
+        fields["coop"] = " ".join(cooperation_tokens(topic.cooperation))
+    return fields
+
+
+def cooperation_tokens(cooperation) -> list[str]:
+    """The Meeting Point details as index terms, "facet:value"."""
+    tokens = [
+        f"kind:{cooperation.kind}",
+        f"status:{cooperation.status}",
+        f"modality:{cooperation.modality}",
+    ]
+    return tokens + [f"{tag.facet}:{tag.value}" for tag in cooperation.tags]
 
 
 @contextmanager
@@ -92,10 +105,28 @@ class Indexer:
             self.directory.mkdir(parents=True, exist_ok=True)
             if whoosh_index.exists_in(str(self.directory)):
                 self._ix = whoosh_index.open_dir(str(self.directory))
+                self._add_new_fields()
             else:
                 self._ix = whoosh_index.create_in(str(self.directory), build_schema())
             self._ix_pid = os.getpid()
         return self._ix
+
+    def _add_new_fields(self) -> None:
+        """Give an index made by an older version the fields added since (documents indexed
+        before lack them until `brain search rebuild`)."""
+        missing = [
+            (name, field)
+            for name, field in build_schema().items()
+            if name not in self._ix.schema.names()
+        ]
+        if not missing:
+            return
+        with _file_lock(self._lock_path, blocking=True):
+            writer = self._ix.writer(**WRITER_ARGS)
+            for name, field in missing:
+                writer.add_field(name, field)
+            writer.commit()
+        self._ix = whoosh_index.open_dir(str(self.directory))
 
     def searcher(self):
         """A long-lived searcher for this thread, refreshed to see the latest commit."""
@@ -185,6 +216,7 @@ class Indexer:
                         .options(
                             joinedload(Post.author),
                             joinedload(Post.topic).joinedload(Topic.board),
+                            joinedload(Post.topic).selectinload(Topic.cooperation),
                         )
                         .where(Post.id.in_(post_ids))
                     )
@@ -231,7 +263,10 @@ class Indexer:
                 query = (
                     select(Post)
                     .join(Post.topic)
-                    .options(joinedload(Post.author), joinedload(Post.topic))
+                    .options(
+                        joinedload(Post.author),
+                        joinedload(Post.topic).selectinload(Topic.cooperation),
+                    )
                     .where(_indexable_rows)
                     .order_by(Post.id)
                     .execution_options(yield_per=1000)

@@ -11,7 +11,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
-from brain.models import Post, SearchOutbox, Topic
+from brain.models import Cooperation, CooperationTag, Post, SearchOutbox, Topic
 
 # Attributes whose change alters what search shows for a post or a topic's posts.
 _POST_FIELDS = ("body_source", "deleted_at", "hidden_at", "language", "topic_id")
@@ -40,6 +40,17 @@ def _affected_posts(session: Session) -> set[int]:
     if topic_ids:
         rows = session.connection().execute(select(Post.id).where(Post.topic_id.in_(topic_ids)))
         post_ids.update(row.id for row in rows)
+    # Meeting Point details are indexed with the opening post of their topic.
+    opening_of = {
+        obj.topic_id
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(obj, Cooperation | CooperationTag) and obj.topic_id is not None
+    }
+    if opening_of:
+        rows = session.connection().execute(
+            select(Topic.first_post_id).where(Topic.id.in_(opening_of))
+        )
+        post_ids.update(row.first_post_id for row in rows)
     post_ids.discard(None)
     return post_ids
 

@@ -3,7 +3,7 @@ stop-worded) as the language it is written in."""
 
 from __future__ import annotations
 
-from whoosh.fields import BOOLEAN, DATETIME, ID, STORED, TEXT, Schema
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from brain.i18n import content_language_codes
 from brain.search.analysis import analyzer_for
@@ -26,6 +26,8 @@ def build_schema() -> Schema:
         "opening": BOOLEAN(stored=True),
         # Plain text of the title (opening posts) and body, for highlighted excerpts.
         "text": STORED(),
+        # Meeting Point details of an opening post: "kind:offer theme:cooperatives sdg:8 …".
+        "coop": KEYWORD(lowercase=False, scorable=False),
     }
     for language in LANGUAGES:
         fields[content_field(language)] = TEXT(analyzer=analyzer_for(language), phrase=True)

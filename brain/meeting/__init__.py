@@ -1,0 +1,273 @@
+"""The Meeting Point: offers, requests and experiences of South-South and triangular
+cooperation, on the board whose slug is MEETING_POINT_BOARD. Each is a topic (discussed like
+any other) with structured details beside it (brain.models.cooperation)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from brain import permissions, search
+from brain.extensions import db
+from brain.forum.views import _default_language, _readable_board, _readable_topic
+from brain.i18n import content_language_codes
+from brain.meeting import catalog, charts, queries
+from brain.meeting.catalog import Status
+from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
+from brain.models import Board, Cooperation, Interest
+from brain.ops import cooperation as ops
+from brain.ops.errors import OperationError
+from brain.web import created, fail, limit_from, posting_key
+
+bp = Blueprint("meeting", __name__, url_prefix="/meeting-point")
+MAX_PAGE = 10_000
+
+
+def _board() -> Board:
+    return _readable_board(current_app.config["MEETING_POINT_BOARD"])
+
+
+def _cooperation(topic_id: int) -> Cooperation:
+    topic = _readable_topic(topic_id)
+    if topic.cooperation is None:
+        fail(404, _("This topic is not an offer, a request or an experience."))
+    return topic.cooperation
+
+
+def _managed(topic_id: int) -> Cooperation:
+    cooperation = _cooperation(topic_id)
+    if not permissions.manages_cooperation(current_user, cooperation.topic):
+        fail(403, _("Only the author of this post and the moderators can do this."))
+    return cooperation
+
+
+def _topic_url(cooperation: Cooperation) -> str:
+    topic = cooperation.topic
+    return url_for("forum.topic", topic_id=topic.id, slug=topic.slug)
+
+
+def _valid_values(facet: str) -> set[str]:
+    return {
+        "kind": {kind.value for kind in catalog.Kind},
+        "status": {status.value for status in Status},
+        "modality": set(catalog.MODALITIES),
+        "theme": set(catalog.THEMES),
+        "country": set(catalog.REGION_OF),
+        "region": set(catalog.REGIONS),
+        "sdg": {str(number) for number in catalog.SDGS},
+        "language": set(content_language_codes()),
+    }[facet]
+
+
+def _selection(board: Board) -> tuple[queries.Selection, str]:
+    """The facets chosen in the query string (unknown values are ignored), and the text."""
+    selection = queries.Selection()
+    for facet in queries.FACETS:
+        values = {value for value in request.args.getlist(facet)[:50] if value}
+        selection.chosen[facet] = values & _valid_values(facet)
+    text = request.args.get("q", "").strip()[:500]
+    if text:
+        selection.topic_ids = search.cooperation_topics(text, board.id)
+    return selection, text
+
+
+@bp.route("/")
+def home():
+    board = _board()
+    page = request.args.get("page", 1, type=int)
+    if page is None or not 1 <= page <= MAX_PAGE:
+        fail(404, _("There is no such page."))
+    selection, text = _selection(board)
+    cooperations, total = queries.listing(selection, page)
+    counts = queries.facet_counts(selection)
+    suggestions = []
+    if current_user.is_authenticated and not any(selection.chosen.values()) and not text:
+        suggestions = queries.suggestions_for_member(current_user)
+    chosen_args = {facet: sorted(values) for facet, values in selection.chosen.items() if values}
+    if text:
+        chosen_args["q"] = text
+    return render_template(
+        "meeting/home.html",
+        board=board,
+        cooperations=cooperations,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // queries.PAGE)),
+        counts=counts,
+        selection=selection,
+        chosen_args=chosen_args,
+        text=text,
+        suggestions=suggestions,
+        catalog=catalog,
+        can_post=permissions.can_start_topic(current_user, board),
+    )
+
+
+@bp.route("/overview")
+def overview():
+    _board()
+    figures = queries.overview()
+    return render_template("meeting/overview.html", figures=figures, charts=charts, catalog=catalog)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@limit_from("RATELIMIT_POSTING", key_func=posting_key, deduct_when=created)
+def new():
+    board = _board()
+    if not permissions.can_start_topic(current_user, board):
+        fail(403, _("You cannot post on the Meeting Point."))
+    form = CooperationForm()
+    if request.method == "GET":
+        form.language.data = _default_language()
+        form.kind.data = request.args.get("kind", "request")
+        form.languages.data = [form.language.data]
+    if form.validate_on_submit():
+        details = form.check_details()
+        if details is not None:
+            try:
+                topic = ops.post_cooperation(
+                    board,
+                    current_user,
+                    form.title.data,
+                    form.body.data,
+                    form.language.data,
+                    details,
+                )
+            except OperationError as problem:
+                db.session.rollback()
+                field = getattr(form, problem.field or "body")
+                field.errors = [*field.errors, str(problem)]
+            else:
+                db.session.commit()
+                flash(_("Your post is on the Meeting Point."), "success")
+                return redirect(url_for("forum.topic", topic_id=topic.id, slug=topic.slug))
+    return render_template("meeting/new.html", form=form, board=board, catalog=catalog)
+
+
+@bp.route("/<id:topic_id>/details", methods=["GET", "POST"])
+@login_required
+def edit_details(topic_id: int):
+    cooperation = _managed(topic_id)
+    form = DetailsForm()
+    if request.method == "GET":
+        form.fill(cooperation)
+    if form.validate_on_submit():
+        details = form.check_details()
+        if details is not None:
+            ops.edit_cooperation(cooperation, details)
+            db.session.commit()
+            flash(_("The details are saved."), "success")
+            return redirect(_topic_url(cooperation))
+    return render_template(
+        "meeting/edit_details.html", form=form, cooperation=cooperation, catalog=catalog
+    )
+
+
+@bp.route("/<id:topic_id>/status", methods=["POST"])
+@login_required
+def change_status(topic_id: int):
+    cooperation = _managed(topic_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        fail(400, _("The form was incomplete. Please try again."))
+    try:
+        ops.change_status(cooperation, current_user, form.status.data or "", form.note.data or "")
+    except OperationError as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(_topic_url(cooperation)), 303
+    db.session.commit()
+    flash(
+        _(
+            "The post is now “%(status)s”.",
+            status=catalog.STATUS_LABELS[Status(cooperation.status)],
+        ),
+        "success",
+    )
+    return redirect(_topic_url(cooperation))
+
+
+@bp.route("/<id:topic_id>/interest", methods=["POST"])
+@login_required
+def express_interest(topic_id: int):
+    cooperation = _cooperation(topic_id)
+    if not permissions.can_express_interest(current_user, cooperation.topic):
+        fail(403, _("You cannot express interest in this post."))
+    form = InterestForm()
+    if not form.validate_on_submit():
+        fail(400, _("The form was incomplete. Please try again."))
+    try:
+        ops.express_interest(cooperation, current_user, form.message.data or "")
+    except OperationError as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(_topic_url(cooperation))
+    db.session.commit()
+    flash(_("Your interest was sent to the author."), "success")
+    return redirect(_topic_url(cooperation))
+
+
+@bp.route("/<id:topic_id>/interest/<id:interest_id>/accept", methods=["POST"])
+@login_required
+def accept_interest(topic_id: int, interest_id: int):
+    cooperation = _managed(topic_id)
+    interest = db.session.scalar(
+        select(Interest).where(Interest.id == interest_id, Interest.topic_id == topic_id)
+    )
+    if interest is None:
+        fail(404, _("There is no such expression of interest."))
+    form = StatusForm()  # only its CSRF token is used
+    if not form.validate_on_submit():
+        fail(400, _("The form was incomplete. Please try again."))
+    ops.accept_interest(cooperation, interest)
+    db.session.commit()
+    flash(
+        _("%(name)s is now a partner of this post.", name=interest.member.display_name),
+        "success",
+    )
+    return redirect(_topic_url(cooperation))
+
+
+def panel(topic) -> dict | None:
+    """What the topic page shows of a cooperation post (None for an ordinary topic)."""
+    cooperation = topic.cooperation
+    if cooperation is None:
+        return None
+    manages = permissions.manages_cooperation(current_user, topic)
+    status = Status(cooperation.status)
+    status_form = None
+    if manages:
+        status_form = StatusForm(formdata=None)
+        status_form.status.choices = [
+            (target.value, str(catalog.STATUS_LABELS[target]))
+            for target in Status
+            if target in catalog.TRANSITIONS[status]
+        ]
+    mine = None
+    if current_user.is_authenticated:
+        mine = next((i for i in cooperation.interests if i.member_id == current_user.id), None)
+    interest_form = None
+    if (
+        mine is None
+        and cooperation.kind != catalog.Kind.EXPERIENCE
+        and status in catalog.LOOKING
+        and permissions.can_express_interest(current_user, topic)
+    ):
+        interest_form = InterestForm(formdata=None)
+    text_scores = {}
+    kinds = [kind.value for kind in queries.COMPLEMENT[catalog.Kind(cooperation.kind)]]
+    if topic.first_post_id:
+        text_scores = search.similar_cooperations(topic.first_post_id, kinds)
+    return {
+        "cooperation": cooperation,
+        "manages": manages,
+        "status_form": status_form,
+        "interest_form": interest_form,
+        "accept_form": StatusForm(formdata=None) if manages else None,
+        "mine": mine,
+        "suggestions": queries.suggestions_for(cooperation, text_scores),
+        "catalog": catalog,
+    }

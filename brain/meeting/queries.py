@@ -1,0 +1,312 @@
+"""Meeting Point reads: the filtered list with its facet counts, the overview figures, and the
+suggested matches. Everything is counted in SQL; matching reads only candidates that share a
+tag with the post (through the (facet, value) index), never the whole table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import g
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from brain.extensions import db
+from brain.meeting import catalog
+from brain.meeting.catalog import Kind, Status
+from brain.models import Cooperation, CooperationTag, Topic, User
+
+PAGE = 20
+TAG_FACETS = ("theme", "country", "region", "sdg", "language")
+COLUMN_FACETS = ("kind", "status", "modality")
+FACETS = COLUMN_FACETS + TAG_FACETS
+# What each kind of post looks for.
+COMPLEMENT = {
+    Kind.REQUEST: (Kind.OFFER, Kind.EXPERIENCE),
+    Kind.OFFER: (Kind.REQUEST,),
+    Kind.EXPERIENCE: (Kind.REQUEST,),
+}
+# How much each shared detail weighs in a suggestion's score.
+WEIGHTS = {"theme": 3.0, "modality": 2.0, "country": 2.0, "region": 1.0, "language": 1.5}
+TEXT_WEIGHT = 2.0
+CANDIDATES = 200
+
+
+@dataclass
+class Selection:
+    """The facet values chosen on the page: facet → set of values (OR within a facet, AND
+    across facets), plus topic ids from a text query (None: no text query)."""
+
+    chosen: dict[str, set[str]] = field(default_factory=dict)
+    topic_ids: set[int] | None = None
+
+    def conditions(self, skip: str | None = None) -> list:
+        where = [Topic.hidden_at.is_(None)]
+        for facet, values in self.chosen.items():
+            if facet == skip or not values:
+                continue
+            if facet in COLUMN_FACETS:
+                where.append(getattr(Cooperation, facet).in_(sorted(values)))
+            else:
+                tagged = select(CooperationTag.topic_id).where(
+                    CooperationTag.facet == facet, CooperationTag.value.in_(sorted(values))
+                )
+                where.append(Cooperation.topic_id.in_(tagged))
+        if self.topic_ids is not None:
+            where.append(Cooperation.topic_id.in_(sorted(self.topic_ids) or [0]))
+        return where
+
+
+def _base():
+    return select(Cooperation).join(Topic, Topic.id == Cooperation.topic_id)
+
+
+def listing(selection: Selection, page: int) -> tuple[list[Cooperation], int]:
+    where = selection.conditions()
+    total = db.session.scalar(
+        select(func.count()).select_from(Cooperation).join(Topic).where(*where)
+    )
+    rows = db.session.scalars(
+        _base()
+        .options(
+            joinedload(Cooperation.topic).joinedload(Topic.author),
+            selectinload(Cooperation.tags),
+        )
+        .where(*where)
+        .order_by(Topic.last_activity_at.desc(), Topic.id.desc())
+        .limit(PAGE)
+        .offset((page - 1) * PAGE)
+    ).all()
+    return list(rows), total or 0
+
+
+def facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
+    """For each facet, value → how many posts the page would list if that value were added
+    to the others chosen. Chosen values of the same facet are left out while counting it, so
+    the count is what ticking that value would show (OR within a facet)."""
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+    for facet in COLUMN_FACETS:
+        column = getattr(Cooperation, facet)
+        rows = db.session.execute(
+            select(column, func.count())
+            .select_from(Cooperation)
+            .join(Topic)
+            .where(*selection.conditions(skip=facet))
+            .group_by(column)
+        )
+        counts[facet] = {value: count for value, count in rows}
+    # Tag facets: one grouped query per facet over the posts the other facets allow.
+    for facet in TAG_FACETS:
+        allowed = (
+            select(Cooperation.topic_id)
+            .join(Topic, Topic.id == Cooperation.topic_id)
+            .where(*selection.conditions(skip=facet))
+        )
+        rows = db.session.execute(
+            select(CooperationTag.value, func.count())
+            .where(CooperationTag.facet == facet, CooperationTag.topic_id.in_(allowed))
+            .group_by(CooperationTag.value)
+        )
+        counts[facet] = {value: count for value, count in rows}
+    return counts
+
+
+def overview() -> dict[str, dict[str, int]]:
+    """Counts by status, theme and region over every visible cooperation post."""
+    return {
+        facet: values
+        for facet, values in facet_counts(Selection()).items()
+        if facet in ("status", "theme", "region", "kind")
+    }
+
+
+# --- suggested matches -------------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    cooperation: Cooperation
+    score: float
+    reasons: list[str]
+
+
+def _reasons(shared: dict[str, list[str]]) -> list[str]:
+    reasons = []
+    for value in shared.get("theme", []):
+        reasons.append(_("same theme: %(theme)s", theme=catalog.THEMES[value]))
+    if shared.get("modality"):
+        value = shared["modality"][0]
+        reasons.append(_("same form: %(modality)s", modality=catalog.MODALITIES[value]))
+    for value in shared.get("country", []):
+        reasons.append(_("same country: %(country)s", country=catalog.country_name(value)))
+    if not shared.get("country"):
+        for value in shared.get("region", []):
+            reasons.append(_("same region: %(region)s", region=catalog.region_name(value)))
+    from brain.web import language_name
+
+    for value in shared.get("language", []):
+        reasons.append(_("shared language: %(language)s", language=language_name(value)))
+    if shared.get("text"):
+        reasons.append(_("similar words"))
+    return reasons
+
+
+def rank(
+    wanted: dict[str, set[str]],
+    kinds: tuple[str, ...],
+    *,
+    exclude_topic: int | None = None,
+    exclude_author: int | None = None,
+    text_scores: dict[int, float] | None = None,
+    limit: int = 5,
+) -> list[Suggestion]:
+    """Posts of *kinds* still looking for partners, ranked by the details they share with
+    *wanted* (facet → values, "modality" included) and by text similarity.
+
+    Cost: candidates come from the tag index — posts sharing at least one wanted tag — capped
+    at CANDIDATES by the number of tags shared, plus the text matches; only those are scored.
+    """
+    text_scores = text_scores or {}
+    tag_pairs = [
+        and_(CooperationTag.facet == facet, CooperationTag.value.in_(sorted(values)))
+        for facet, values in wanted.items()
+        if facet in TAG_FACETS and values
+    ]
+    looking = [
+        Cooperation.status.in_([s.value for s in catalog.LOOKING]),
+        Cooperation.kind.in_(list(kinds)),
+        Topic.hidden_at.is_(None),
+    ]
+    if exclude_topic is not None:
+        looking.append(Cooperation.topic_id != exclude_topic)
+    if exclude_author is not None:
+        looking.append(Topic.author_id != exclude_author)
+    candidate_ids: set[int] = set(text_scores)
+    if tag_pairs:
+        shared_count = func.count().label("shared")
+        rows = db.session.execute(
+            select(CooperationTag.topic_id, shared_count)
+            .join(Cooperation, Cooperation.topic_id == CooperationTag.topic_id)
+            .join(Topic, Topic.id == Cooperation.topic_id)
+            .where(or_(*tag_pairs), *looking)
+            .group_by(CooperationTag.topic_id)
+            .order_by(shared_count.desc(), CooperationTag.topic_id.desc())
+            .limit(CANDIDATES)
+        )
+        candidate_ids.update(row.topic_id for row in rows)
+    if wanted.get("modality"):
+        rows = db.session.scalars(
+            select(Cooperation.topic_id)
+            .join(Topic, Topic.id == Cooperation.topic_id)
+            .where(Cooperation.modality.in_(sorted(wanted["modality"])), *looking)
+            .order_by(Cooperation.topic_id.desc())
+            .limit(CANDIDATES // 4)
+        )
+        candidate_ids.update(rows)
+    if not candidate_ids:
+        return []
+    candidates = db.session.scalars(
+        _base()
+        .options(
+            joinedload(Cooperation.topic).joinedload(Topic.author),
+            selectinload(Cooperation.tags),
+        )
+        .where(Cooperation.topic_id.in_(sorted(candidate_ids)), *looking)
+    ).all()
+    best_text = max(text_scores.values(), default=0.0) or 1.0
+    suggestions = []
+    for cooperation in candidates:
+        shared: dict[str, list[str]] = {}
+        for tag in cooperation.tags:
+            if tag.value in wanted.get(tag.facet, ()):
+                shared.setdefault(tag.facet, []).append(tag.value)
+        if cooperation.modality in wanted.get("modality", ()):
+            shared["modality"] = [cooperation.modality]
+        score = sum(WEIGHTS.get(facet, 0.0) * len(values) for facet, values in shared.items())
+        similarity = text_scores.get(cooperation.topic_id, 0.0) / best_text
+        if similarity > 0.2:
+            shared["text"] = ["1"]
+        score += TEXT_WEIGHT * similarity
+        if score > 0:
+            suggestions.append(Suggestion(cooperation, score, _reasons(shared)))
+    suggestions.sort(key=lambda s: (-s.score, -s.cooperation.topic_id))
+    return suggestions[:limit]
+
+
+def details_of(cooperation: Cooperation) -> dict[str, set[str]]:
+    wanted: dict[str, set[str]] = {"modality": {cooperation.modality}}
+    for tag in cooperation.tags:
+        if tag.facet != "sdg":
+            wanted.setdefault(tag.facet, set()).add(tag.value)
+    return wanted
+
+
+def suggestions_for(cooperation: Cooperation, text_scores=None, limit: int = 5):
+    """Open posts that could answer *cooperation* (offers and experiences for a request,
+    requests for an offer or an experience)."""
+    return rank(
+        details_of(cooperation),
+        tuple(kind.value for kind in COMPLEMENT[Kind(cooperation.kind)]),
+        exclude_topic=cooperation.topic_id,
+        exclude_author=cooperation.topic.author_id,
+        text_scores=text_scores,
+        limit=limit,
+    )
+
+
+def profile_interests(member: User) -> dict[str, set[str]]:
+    """What a member's profile says they could offer or look for, as Meeting Point tags."""
+    wanted: dict[str, set[str]] = {}
+    if member.country and member.country in catalog.REGION_OF:
+        wanted["country"] = {member.country}
+        wanted["region"] = {catalog.REGION_OF[member.country]}
+    languages = [code for code in member.spoken_languages if code in catalog_languages()]
+    if languages:
+        wanted["language"] = set(languages)
+    themes = themes_in(member.expertise or "")
+    if themes:
+        wanted["theme"] = themes
+    return wanted
+
+
+def catalog_languages() -> set[str]:
+    from brain.i18n import content_language_codes
+
+    return set(content_language_codes())
+
+
+def themes_in(expertise: str) -> set[str]:
+    """Themes whose code or label, in any interface language, shares a word of four letters
+    or more with the member's areas of expertise ("finanzas sociales" → social-finance)."""
+    words = {word for word in _words(expertise) if len(word) >= 4}
+    return {code for code, label_words in _theme_words().items() if words & label_words}
+
+
+def _words(text: str) -> list[str]:
+    return [word.strip(".,;:()'’") for word in text.casefold().replace(",", " ").split()]
+
+
+def _theme_words() -> dict[str, set[str]]:
+    if "theme_words" not in g:
+        from brain.i18n import INTERFACE_LANGUAGES
+
+        found = {code: set(code.split("-")) for code in catalog.THEMES}
+        for language in INTERFACE_LANGUAGES:
+            with force_locale(language.code):
+                for code, label in catalog.THEMES.items():
+                    found[code].update(w for w in _words(str(label)) if len(w) >= 4)
+        g.theme_words = found
+    return g.theme_words
+
+
+def suggestions_for_member(member: User, limit: int = 5) -> list[Suggestion]:
+    wanted = profile_interests(member)
+    if not wanted:
+        return []
+    kinds = tuple(kind.value for kind in (Kind.OFFER, Kind.REQUEST))
+    return rank(wanted, kinds, exclude_author=member.id, limit=limit)
+
+
+def open_statuses() -> list[str]:
+    return [Status.OPEN.value, Status.IN_DISCUSSION.value]
