@@ -1,0 +1,516 @@
+"""The Meeting Point: validation, status transitions and who may change them, interest and
+partners, facet counts (property-style over random data), match ranking, text search, pages."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from brain.meeting import queries
+from brain.meeting.catalog import REGION_OF, SDGS, THEMES, Kind, Status
+from brain.models import Board, Cooperation, Interest, Role, Topic, User
+from brain.ops import cooperation as ops
+from brain.ops.accounts import update_profile
+from brain.ops.errors import OperationError
+from tests.factories import database, fetch, log_in, make_user, submit
+
+BOARD = "meeting-point"
+
+
+@pytest.fixture
+def board(app):
+    with database() as session:
+        board = Board(slug=BOARD, name="Meeting Point", description="SSTC", position=1)
+        session.add(board)
+        session.commit()
+        return board.id
+
+
+def details(**overrides) -> ops.Details:
+    values = {
+        "kind": "request",
+        "modality": "training",
+        "themes": ["social-finance"],
+        "countries": ["MX"],
+        "sdgs": [8],
+        "languages": ["es"],
+    }
+    values.update(overrides)
+    return ops.Details(**values)
+
+
+def post(author: User, board_id: int, title: str = "Rotating funds", **fields) -> int:
+    """A cooperation post; returns its topic id."""
+    body = fields.pop("body", "We look for training on rotating funds for cooperatives.")
+    language = fields.pop("language", "en")
+    status = fields.pop("status", None)
+    with database() as session:
+        topic = ops.post_cooperation(
+            session.get(Board, board_id),
+            session.get(User, author.id),
+            title,
+            body,
+            language,
+            details(**fields),
+        )
+        if status:
+            topic.cooperation.status = status
+        session.commit()
+        return topic.id
+
+
+def cooperation(topic_id: int) -> Cooperation:
+    with database() as session:
+        found = session.get(Cooperation, topic_id)
+        _ = found.tags, found.interests, found.history
+        session.expunge_all()
+        return found
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides, field, words",
+    [
+        ({"kind": "gift"}, "kind", "offer, a request or an experience"),
+        ({"modality": "telepathy"}, "modality", "form of cooperation"),
+        ({"themes": []}, "themes", "at least one theme"),
+        ({"themes": ["astrology"]}, "themes", "from the list"),
+        ({"themes": list(THEMES)[:6]}, "themes", "at most 5"),
+        ({"countries": []}, "countries", "at least one country"),
+        ({"countries": ["XX"]}, "countries", "not a known country code"),
+        ({"countries": ["mx"]}, "countries", "not a known country code"),
+        ({"sdgs": [18]}, "sdgs", "numbered 1 to 17"),
+        ({"sdgs": [0]}, "sdgs", "numbered 1 to 17"),
+        ({"languages": []}, "languages", "at least one working language"),
+        ({"languages": ["tlh"]}, "languages", "from the list"),
+        ({"starts_on": date(2026, 5, 1), "ends_on": date(2026, 4, 1)}, "ends_on", "before"),
+        ({"ongoing": True, "ends_on": date(2027, 1, 1)}, "ends_on", "no end date"),
+        ({"starts_on": date(1850, 1, 1)}, "starts_on", "between 2000 and 2100"),
+    ],
+)
+def test_every_field_is_validated(app, overrides, field, words):
+    with app.test_request_context():
+        problems = details(**overrides).problems()
+        assert field in problems
+        assert words in str(problems[field])
+
+
+def test_valid_details_have_no_problems_and_derive_regions(app):
+    with app.test_request_context():
+        good = details(countries=["MX", "SN", "BR"], starts_on=date(2026, 1, 1), ongoing=True)
+        assert good.problems() == {}
+        assert {value for facet, value in good.tags() if facet == "region"} == {"419", "202"}
+
+
+def test_the_form_shows_each_problem_and_creates_nothing(client, board):
+    log_in(client, make_user())
+    response = submit(
+        client,
+        "/meeting-point/new",
+        {
+            "kind": "request",
+            "modality": "training",
+            "countries": ["ZZ"],
+            "sdgs": ["18"],
+            "languages": ["es"],
+            "starts_on": "2026-05-01",
+            "ends_on": "2026-04-01",
+            "title": "Formación",
+            "language": "es",
+            "body": "Texto",
+        },
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for words in ("at least one theme", "not a known country", "1 to 17", "before the start"):
+        assert words in html
+    with database() as session:
+        assert session.scalar(select(Cooperation)) is None
+
+
+def test_garbage_in_the_form_is_a_message_not_an_error(client, board):
+    log_in(client, make_user())
+    response = submit(
+        client,
+        "/meeting-point/new",
+        {"kind": "x" * 5000, "sdgs": ["NaN", "99999999999"], "starts_on": "31/31/2026"},
+    )
+    assert response.status_code == 200
+    assert 'class="errors"' in response.get_data(as_text=True)
+
+
+# --- status and interest ---------------------------------------------------------------
+
+
+ALLOWED = [
+    ("open", "in_discussion"),
+    ("open", "closed"),
+    ("open", "withdrawn"),
+    ("in_discussion", "open"),
+    ("matched", "completed"),
+    ("completed", "open"),
+    ("closed", "open"),
+    ("withdrawn", "open"),
+]
+REFUSED = [
+    ("open", "completed"),
+    ("in_discussion", "completed"),
+    ("completed", "matched"),
+    ("withdrawn", "completed"),
+    ("closed", "matched"),
+    ("open", "open"),
+    ("open", "pending"),
+]
+
+
+@pytest.mark.parametrize("old, new", ALLOWED)
+def test_allowed_status_changes_are_kept_in_the_history(board, old, new):
+    author = make_user()
+    topic_id = post(author, board, status=old)
+    with database() as session:
+        found = session.get(Cooperation, topic_id)
+        ops.change_status(found, session.get(User, author.id), new, "note")
+        session.commit()
+    after = cooperation(topic_id)
+    assert after.status == new
+    assert [(c.old_status, c.new_status) for c in after.history][-1] == (old, new)
+
+
+@pytest.mark.parametrize("old, new", REFUSED)
+def test_other_status_changes_are_refused(board, old, new):
+    author = make_user()
+    topic_id = post(author, board, status=old)
+    with database() as session, pytest.raises(OperationError):
+        ops.change_status(session.get(Cooperation, topic_id), session.get(User, author.id), new)
+
+
+def test_matched_needs_an_accepted_partner(board):
+    author, partner = make_user(), make_user(username="lucia")
+    topic_id = post(author, board)
+    with database() as session:
+        found = session.get(Cooperation, topic_id)
+        with pytest.raises(OperationError, match="at least one partner"):
+            ops.change_status(found, session.get(User, author.id), "matched")
+        interest = ops.express_interest(found, session.get(User, partner.id), "We can help")
+        ops.accept_interest(found, interest)
+        ops.change_status(found, session.get(User, author.id), "matched")
+        session.commit()
+    assert cooperation(topic_id).status == "matched"
+
+
+def test_who_may_change_the_status(client, board, session_app):
+    author = make_user()
+    moderator = make_user(username="hélène", role=Role.MODERATOR)
+    with database() as session:
+        session.get(User, moderator.id).moderated_boards = [session.get(Board, board)]
+        session.commit()
+    topic_id = post(author, board)
+    url = f"/meeting-point/{topic_id}/status"
+    guest = submit(client, url, {"status": "closed"})
+    assert guest.status_code == 302 and "/login" in guest.location
+    other = session_app.test_client()
+    log_in(other, make_user(username="lucia"))
+    assert submit(other, url, {"status": "closed"}).status_code == 403
+    log_in(client, moderator)
+    assert submit(client, url, {"status": "in_discussion"}).status_code == 302
+    mine = session_app.test_client()
+    log_in(mine, author)
+    assert submit(mine, url, {"status": "closed"}).status_code == 302
+    assert cooperation(topic_id).status == "closed"
+    # A refused transition is a message, and nothing changes.
+    response = submit(mine, url, {"status": "completed"}, follow_redirects=True)
+    assert "cannot become" in response.get_data(as_text=True)
+    assert cooperation(topic_id).status == "closed"
+    # Without the CSRF token: refused.
+    assert mine.post(url, data={"status": "open"}).status_code == 400
+
+
+def test_interest_and_acceptance(client, board, session_app):
+    author, lucia, kofi = make_user(), make_user(username="lucia"), make_user(username="kofi")
+    topic_id = post(author, board)
+    url = f"/meeting-point/{topic_id}/interest"
+    log_in(client, lucia)
+    assert submit(client, url, {"message": "We run such trainings"}).status_code == 302
+    again = submit(client, url, {"message": "Me again"}, follow_redirects=True)
+    assert "already expressed interest" in again.get_data(as_text=True)
+    mine = session_app.test_client()
+    log_in(mine, author)
+    own = submit(mine, url, {"message": "Me"})
+    assert own.status_code == 403
+    interest_id = cooperation(topic_id).interests[0].id
+    accept = f"/meeting-point/{topic_id}/interest/{interest_id}/accept"
+    # Only the author (or a moderator) accepts.
+    other = session_app.test_client()
+    log_in(other, kofi)
+    assert submit(other, accept, {}).status_code == 403
+    assert submit(mine, f"/meeting-point/{topic_id}/interest/999/accept", {}).status_code == 404
+    assert submit(mine, accept, {}).status_code == 302
+    status = f"/meeting-point/{topic_id}/status"
+    assert submit(mine, status, {"status": "matched"}).status_code == 302
+    page = client.get(f"/t/{topic_id}", follow_redirects=True).get_data(as_text=True)
+    assert "status-matched" in page and "you are a partner" in page
+    # A matched post no longer takes interest.
+    late = submit(other, url, {"message": "Late"}, follow_redirects=True)
+    assert "no longer looking" in late.get_data(as_text=True)
+
+
+def test_experiences_take_no_interest_and_the_author_only_sees_messages(client, board):
+    author = make_user()
+    topic_id = post(author, board, kind="experience")
+    log_in(client, make_user(username="lucia"))
+    response = submit(
+        client, f"/meeting-point/{topic_id}/interest", {"message": "Hi"}, follow_redirects=True
+    )
+    assert "offers and requests" in response.get_data(as_text=True)
+    with database() as session:
+        assert session.scalar(select(Interest)) is None
+
+
+# --- facets -------------------------------------------------------------------------------
+
+
+def random_posts(board_id: int, seed: int, count: int = 40) -> None:
+    rng = random.Random(seed)
+    authors = [make_user(username=f"member{seed}x{i}") for i in range(4)]
+    countries = ["MX", "BR", "SN", "MA", "IN", "ZA", "FR"]
+    for index in range(count):
+        post(
+            rng.choice(authors),
+            board_id,
+            title=f"Post {index}",
+            kind=rng.choice(list(Kind)).value,
+            modality=rng.choice(["training", "study-visit", "peer-exchange"]),
+            themes=rng.sample(
+                ["cooperatives", "social-finance", "care", "housing"], rng.randint(1, 2)
+            ),
+            countries=rng.sample(countries, rng.randint(1, 3)),
+            sdgs=rng.sample(range(1, 18), rng.randint(0, 2)),
+            languages=rng.sample(["en", "fr", "es", "pt", "ar"], rng.randint(1, 2)),
+            status=rng.choice([s.value for s in Status]),
+        )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_facet_count_is_the_number_of_results_when_applied(board, app, seed):
+    random_posts(board, seed)
+    rng = random.Random(seed * 101)
+    with app.test_request_context():
+        for _round in range(6):
+            selection = queries.Selection()
+            # Some facets already chosen, at random.
+            for facet in rng.sample(queries.FACETS, rng.randint(0, 2)):
+                all_counts = queries.facet_counts(queries.Selection())[facet]
+                if all_counts:
+                    selection.chosen[facet] = {rng.choice(sorted(all_counts))}
+            counts = queries.facet_counts(selection)
+            for facet in queries.FACETS:
+                if selection.chosen.get(facet):
+                    continue
+                for value, count in counts[facet].items():
+                    applied = queries.Selection(chosen={**selection.chosen, facet: {value}})
+                    _rows, total = queries.listing(applied, 1)
+                    assert total == count, (facet, value, selection.chosen)
+            if not selection.chosen.get("kind"):  # each post has one kind: counts add up
+                _rows, total = queries.listing(selection, 1)
+                assert sum(counts["kind"].values()) == total
+
+
+def test_hidden_topics_are_neither_listed_nor_counted_nor_suggested(board, app):
+    author = make_user()
+    hidden = post(author, board, kind="offer")
+    request = post(make_user(username="lucia"), board, kind="request")
+    with database() as session:
+        session.get(Topic, hidden).hidden_at = session.get(Topic, hidden).created_at
+        session.commit()
+    with app.test_request_context():
+        rows, total = queries.listing(queries.Selection(), 1)
+        assert [c.topic_id for c in rows] == [request] and total == 1
+        assert sum(queries.facet_counts(queries.Selection())["kind"].values()) == 1
+        with database() as session:
+            assert queries.suggestions_for(session.get(Cooperation, request)) == []
+
+
+# --- matching -----------------------------------------------------------------------------
+
+# (the request, the candidates by name, the name that must come first)
+MATCH_CASES = [
+    (
+        {"themes": ["social-finance"], "countries": ["MX"], "languages": ["es"]},
+        {
+            "same theme and language": {"themes": ["social-finance"], "languages": ["es"]},
+            "other theme": {"themes": ["housing"], "languages": ["es"]},
+        },
+        "same theme and language",
+    ),
+    (
+        {"themes": ["care"], "countries": ["SN"], "languages": ["fr"]},
+        {
+            "same country": {"themes": ["care"], "countries": ["SN"], "languages": ["en"]},
+            "same region only": {"themes": ["care"], "countries": ["ML"], "languages": ["en"]},
+            "other continent": {"themes": ["care"], "countries": ["IN"], "languages": ["en"]},
+        },
+        "same country",
+    ),
+    (
+        {"themes": ["cooperatives", "housing"], "modality": "study-visit", "countries": ["BR"]},
+        {
+            "two themes": {"themes": ["cooperatives", "housing"], "modality": "training"},
+            "one theme, same form": {"themes": ["cooperatives"], "modality": "study-visit"},
+            "nothing shared": {"themes": ["energy"], "countries": ["JP"], "languages": ["ar"]},
+        },
+        "two themes",
+    ),
+]
+
+
+@pytest.mark.parametrize("wanted, candidates, best", MATCH_CASES)
+def test_the_best_match_comes_first(board, app, wanted, candidates, best):
+    asker = make_user(username="asker")
+    request_id = post(asker, board, title="The request", kind="request", **wanted)
+    names = {}
+    for index, (name, fields) in enumerate(candidates.items()):
+        author = make_user(username=f"offerer{index}")
+        names[post(author, board, title=name, kind="offer", **fields)] = name
+    # Offers that are closed, or written by the asker, are never suggested.
+    post(asker, board, title="mine", kind="offer", **wanted)
+    post(
+        make_user(username="closer"), board, title="closed", kind="offer", status="closed", **wanted
+    )
+    with app.test_request_context(), database() as session:
+        found = queries.suggestions_for(session.get(Cooperation, request_id))
+        titles = [s.cooperation.topic.title for s in found]
+        reasons = found[0].reasons if found else []
+    assert titles and titles[0] == best, titles
+    assert "mine" not in titles and "closed" not in titles
+    assert "nothing shared" not in titles
+    assert reasons
+
+
+def test_the_request_page_shows_suggestions_with_reasons(client, board):
+    asker = make_user(username="asker")
+    request_id = post(asker, board, title="Buscamos formación", language="es")
+    post(
+        make_user(username="lucia"), board, title="Ofrecemos formación", kind="offer", language="es"
+    )
+    html = client.get(f"/t/{request_id}", follow_redirects=True).get_data(as_text=True)
+    assert "Ofrecemos formación" in html
+    reasons = re.findall(r'class="reasons">(.*?)</p>', html)
+    assert reasons and "same theme" in reasons[0] and "Social finance" in reasons[0]
+
+
+def test_members_see_suggestions_from_their_profile(client, board):
+    post(make_user(username="lucia"), board, title="Ofrecemos microcrédito", kind="offer",
+         themes=["social-finance"], countries=["SN"], languages=["fr"])  # fmt: skip
+    post(make_user(username="joao"), board, title="Habitação", kind="offer",
+         themes=["housing"], countries=["BR"], languages=["pt"])  # fmt: skip
+    member = make_user(username="amina")
+    with database() as session:
+        update_profile(
+            session.get(User, member.id),
+            display_name="Amina",
+            country="SN",
+            organisation="",
+            spoken_languages=["fr"],
+            editions=[],
+            expertise="microfinance, community savings",
+            bio="",
+        )
+        session.commit()
+    log_in(client, member)
+    html = client.get("/meeting-point/").get_data(as_text=True)
+    section = html.split('id="for-you-heading"')[1].split("</section>")[0]
+    assert "Ofrecemos microcrédito" in section and "Habitação" not in section
+    assert "same country" in section
+
+
+# --- pages and search ---------------------------------------------------------------------
+
+
+def test_text_query_combines_with_facets(client, board):
+    author = make_user()
+    post(author, board, title="Tontines digitales", body="Una plataforma para tontines.",
+         language="es", themes=["digital"])  # fmt: skip
+    post(author, board, title="Tontines rurales", body="Tontines en el campo.", language="es",
+         themes=["rural-development"])  # fmt: skip
+    post(author, board, title="Vivienda", body="Cooperativas de vivienda.", language="es",
+         themes=["housing"])  # fmt: skip
+
+    def titles(**args):
+        html = client.get("/meeting-point/", query_string=args).get_data(as_text=True)
+        return sorted(re.findall(r'class="topic-title"[^>]*>([^<]+)<', html))
+
+    assert titles(q="tontines") == ["Tontines digitales", "Tontines rurales"]
+    assert titles(q="tontines", theme="digital") == ["Tontines digitales"]
+    assert titles(q="NOT NOT (((") == []  # hostile text: no result, no error
+    assert titles(theme="nonsense", sdg="99", country="../x") == [
+        "Tontines digitales",
+        "Tontines rurales",
+        "Vivienda",
+    ]
+
+
+def test_status_changes_reach_the_search_index(client, board, app):
+    author = make_user()
+    topic_id = post(author, board, title="Microcrédito", kind="offer")
+    with database() as session:
+        found = session.get(Cooperation, topic_id)
+        ops.change_status(found, session.get(User, author.id), "closed")
+        session.commit()
+        first_post = session.get(Topic, topic_id).first_post_id
+    with app.app_context():
+        searcher = app.extensions["brain_search"].searcher()
+        fields = searcher.document(post_id=str(first_post))
+        from whoosh import query as q
+
+        hits = searcher.search(q.Term("coop", "status:closed"))
+        assert [hit["post_id"] for hit in hits] == [str(first_post)]
+        assert fields is not None
+
+
+def test_overview_draws_charts_with_the_numbers_in_a_table(client, board):
+    author = make_user()
+    post(author, board, themes=["care"], countries=["SN"])
+    post(author, board, themes=["care", "housing"], countries=["BR"], kind="offer")
+    client.set_cookie("lang", "fr")
+    html = client.get("/meeting-point/overview").get_data(as_text=True)
+    assert html.count("<svg") == 4 and 'aria-hidden="true"' in html
+    assert "Afrique subsaharienne" in html and "Amérique latine" in html
+    assert re.search(r"<th scope=\"row\">[^<]+</th><td>2</td>", html)  # care: 2 posts
+
+
+def test_the_meeting_point_is_in_the_navigation_and_lists_posts(client, board):
+    post(make_user(), board, title="Formation aux mutuelles", language="fr")
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/meeting-point/"' in html
+    page = client.get("/meeting-point/").get_data(as_text=True)
+    assert "Formation aux mutuelles" in page and "(1)" in page
+
+
+def test_every_region_country_is_a_country_babel_names(app):
+    from babel import Locale
+
+    names = Locale("en").territories
+    assert all(code in names for code in REGION_OF)
+    assert len(SDGS) == 17
+
+
+def test_a_suspended_author_cannot_change_the_status(client, board):
+    author = make_user()
+    topic_id = post(author, board)
+    log_in(client, author)
+    with database() as session:
+        from datetime import timedelta
+
+        from brain.models import utcnow
+
+        session.get(User, author.id).suspended_until = utcnow() + timedelta(days=1)
+        session.commit()
+    url = f"/meeting-point/{topic_id}/status"
+    assert submit(client, url, {"status": "closed"}).status_code == 403
+    assert fetch(Cooperation, topic_id).status == "open"
