@@ -33,6 +33,11 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         f"sqlite:///{Path(app.instance_path) / 'brain.db'}"
     )
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    if app.config["PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from brain import (
         admin,

@@ -43,6 +43,7 @@ ENV_SETTINGS: dict[str, type] = {
     "RESET_TOKEN_HOURS": int,
     "INVITATION_DAYS": int,
     "MEETING_POINT_BOARD": str,
+    "PROXIES": int,
 }
 
 
@@ -73,6 +74,9 @@ class Defaults:
     REGISTRATION_MODE = "open"
     RESET_TOKEN_HOURS = 2  # a password-reset link works this long, and once
     INVITATION_DAYS = 14  # default lifetime of a new invitation
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto headers are
+    # then trusted, so rate limits count the visitor's address, not the proxy's.
+    PROXIES = 0
     MEETING_POINT_BOARD = "meeting-point"  # slug of the board the Meeting Point lives on
 
     # Rate limits (Flask-Limiter). Per process unless a shared store is set: with several

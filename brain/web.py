@@ -21,6 +21,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from brain import i18n, settings
 from brain.extensions import limiter
+from brain.models.forum import AUTO_HIDE_REASON
 
 MAX_ID = 2**31 - 1
 # Characters no form field or query may carry: C0 controls but tab and newlines, DEL, and
@@ -244,5 +245,6 @@ def init_app(app: Flask) -> None:
         member_link=member_link,
         board_link=board_link,
         content_languages=i18n.content_language_codes(),
+        auto_hide_reason=AUTO_HIDE_REASON,
     )
     app.jinja_env.filters["language_name"] = language_name

@@ -220,6 +220,12 @@ def test_enough_reports_hide_a_post_automatically(client, forum, session_app, ap
         submit(browser, f"/p/{forum['answer'].id}/report", {"reason": "spam"})
     assert fetch(Post, forum["answer"].id).hidden_at is not None
     assert logged("auto_hide") == 1
+    # The author reads why, in their own language (the reason is not frozen in the
+    # reporter's language).
+    log_in(client, forum["author"])
+    client.set_cookie("lang", "fr")
+    page = client.get(f"/p/{forum['answer'].id}", follow_redirects=True).get_data(as_text=True)
+    assert "automatiquement" in page and "Hidden automatically" not in page
 
 
 def test_members_cannot_see_the_queue_or_the_log(client, forum):

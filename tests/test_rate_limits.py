@@ -180,3 +180,31 @@ def test_without_a_shared_store_each_process_counts_alone(tmp_path):
         assert _status(first, "coop") == 429
     finally:
         _stop(processes)
+
+
+def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(tmp_path, session_app):
+    app = create_app(
+        {
+            "DATABASE_URL": session_app.config["DATABASE_URL"],
+            "SQLALCHEMY_ENGINE_OPTIONS": session_app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "SECRET_KEY": "x",
+            "SEARCH_INDEXER": "off",
+            "PROXIES": 1,
+            "RATELIMIT_SEARCH": "1 per minute",
+            "RATELIMIT_KEY_PREFIX": f"proxy-{uuid.uuid4().hex[:6]}",
+        },
+        str(tmp_path),
+    )
+    limiter.reset()
+    client = app.test_client()
+
+    def status(visitor: str) -> int:
+        headers = {"X-Forwarded-For": visitor}
+        return client.get("/search?q=coop", headers=headers).status_code
+
+    try:
+        assert status("203.0.113.5") == 200
+        assert status("203.0.113.9") == 200  # another visitor through the same proxy
+        assert status("203.0.113.5") == 429
+    finally:
+        limiter.reset()

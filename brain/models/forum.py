@@ -20,6 +20,7 @@ from brain.models.users import User
 
 PATH_SEGMENT = 10  # digits per ancestor in tree_path: ids up to 9,999,999,999
 MAX_TREE_DEPTH = 48  # deeper replies are stored as the last sibling at this depth
+AUTO_HIDE_REASON = "[auto:reports]"  # hidden_reason of a post hidden by members' reports
 
 
 class Board(db.Model):

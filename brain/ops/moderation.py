@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from brain.extensions import db
 from brain.models import Board, ModerationLog, Post, Report, Topic, User, utcnow
-from brain.models.forum import MAX_TREE_DEPTH, PATH_SEGMENT, path_segment
+from brain.models.forum import AUTO_HIDE_REASON, MAX_TREE_DEPTH, PATH_SEGMENT, path_segment
 from brain.ops.errors import OperationError
 from brain.ops.posts import recount_topic
 from brain.ops.text import clean_text, slugify
@@ -199,9 +199,8 @@ def report_post(post: Post, reporter: User, reason: str, threshold: int) -> Repo
     )
     if threshold > 0 and open_reports >= threshold and post.hidden_at is None:
         post.hidden_at = utcnow()
-        post.hidden_reason = str(
-            _l("Hidden automatically after several reports, until a moderator looks at it.")
-        )
+        # A marker, not words: each reader sees the explanation in their own language.
+        post.hidden_reason = AUTO_HIDE_REASON
         recount_topic(post.topic)
         record(
             reporter,
@@ -209,7 +208,7 @@ def report_post(post: Post, reporter: User, reason: str, threshold: int) -> Repo
             post=post,
             topic=post.topic,
             member=post.author,
-            details=f"{open_reports} reports",
+            details=str(open_reports),
         )
     return report
 
