@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from brain.extensions import db
 from brain.members.catalog import EDITIONS
-from brain.models import Board, BoardModerator, BoardTranslation, Post, Role, utcnow
+from brain.models import Board, BoardModerator, BoardTranslation, Post, Role, User, utcnow
 from brain.ops.accounts import register_member, update_profile
+from brain.ops.cooperation import (
+    Details,
+    accept_interest,
+    change_status,
+    express_interest,
+    post_cooperation,
+)
 from brain.ops.posts import reply, start_topic
 
 CONTENT = Path(__file__).with_name("content.json")
+MEETING = Path(__file__).with_name("meeting.json")
 # content.json names editions as people say them ("Agadir 2013"); codes are "agadir-2013".
 EDITION_BY_NAME = {
     f"{edition.code.rsplit('-', 1)[0].replace('-', ' ').title()} {edition.code[-4:]}": edition.code
@@ -99,4 +107,71 @@ def load_demo(path: Path = CONTENT) -> list[dict]:
                 item.get("language", spec["language"]),
                 when=when,
             )
+    load_meeting_point(boards["meeting-point"], members, now)
     return accounts
+
+
+def _later(start: datetime, offset: dict, now: datetime) -> datetime:
+    moment = start + timedelta(days=offset.get("days_after", 0), hours=offset.get("hours_after", 0))
+    return min(moment, now)
+
+
+def _day(now: datetime, days: int | None) -> date | None:
+    return None if days is None else (now + timedelta(days=days)).date()
+
+
+def load_meeting_point(
+    board: Board, members: dict[str, User], now: datetime, path: Path = MEETING
+) -> None:
+    """Create the Meeting Point's cooperation posts through the ops (so they are validated).
+
+    meeting.json holds {"posts": [...]}, oldest first. Each post has author (a username of
+    content.json), title, language, days_ago (when it was posted), body, and details: kind,
+    modality, themes, countries, sdgs, languages, ongoing, and starts_in_days / ends_in_days
+    (days from the day of loading, negative in the past; either may be left out). Optional:
+    replies (key, author, reply_to: another reply's key, or null for the opening post,
+    language, body), interests (member, message, and accepted: when the author accepted it)
+    and statuses (status, note: changes made by the author, in order). Every event is timed by
+    days_after and/or hours_after the post, and never later than now.
+    """
+    content = json.loads(path.read_text(encoding="utf-8"))
+    for spec in content["posts"]:
+        start = now - timedelta(days=spec["days_ago"])
+        author = members[spec["author"]]
+        facts = spec["details"]
+        details = Details(
+            kind=facts["kind"],
+            modality=facts["modality"],
+            themes=facts["themes"],
+            countries=facts["countries"],
+            sdgs=facts.get("sdgs", []),
+            languages=facts["languages"],
+            starts_on=_day(now, facts.get("starts_in_days")),
+            ends_on=_day(now, facts.get("ends_in_days")),
+            ongoing=facts.get("ongoing", False),
+        )
+        topic = post_cooperation(
+            board, author, spec["title"], spec["body"], spec["language"], details, when=start
+        )
+        cooperation = topic.cooperation
+        written = {None: db.session.get(Post, topic.first_post_id)}
+        for item in spec.get("replies", []):
+            written[item["key"]] = reply(
+                written[item.get("reply_to")],
+                members[item["author"]],
+                item["body"],
+                item.get("language", spec["language"]),
+                when=_later(start, item, now),
+            )
+        for item in spec.get("interests", []):
+            interest = express_interest(cooperation, members[item["member"]], item["message"])
+            interest.created_at = _later(start, item, now)
+            if "accepted" in item:
+                accept_interest(cooperation, interest)
+                interest.accepted_at = _later(start, item["accepted"], now)
+        for item in spec.get("statuses", []):
+            change_status(cooperation, author, item["status"], item.get("note", ""))
+            when = _later(start, item, now)
+            cooperation.history[-1].created_at = when
+            cooperation.status_changed_at = when
+    db.session.flush()
