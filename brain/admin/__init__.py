@@ -1,7 +1,40 @@
-"""Administration: boards, members, invitations and site settings (administrators only)."""
+"""Administration: boards, members, invitations and site settings (administrators only;
+moderators may also invite people)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from brain.models import Role
+from brain.ops.errors import OperationError
+from brain.web import fail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# The invitation pages are open to moderators too: they bring in the people they know.
+OPEN_TO_MODERATORS = frozenset({"admin.invitations", "admin.revoke_invitation"})
+
+
+@bp.before_request
+@login_required
+def administrators_only():
+    """Every page of the blueprint is guarded here, so a new page cannot forget to be."""
+    if current_user.role == Role.ADMIN:
+        return None
+    if current_user.role == Role.MODERATOR and request.endpoint in OPEN_TO_MODERATORS:
+        return None
+    fail(403, _("Only administrators can see this page."))
+
+
+def refuse(form, problem: OperationError) -> None:
+    """Show an operation's refusal on the field it names, else as a message at the top."""
+    field = getattr(form, problem.field or "", None)
+    if field is None:
+        flash(str(problem), "error")
+    else:
+        field.errors = [*field.errors, str(problem)]
+
+
+from brain.admin import boards, members, site  # noqa: E402, F401

@@ -40,7 +40,8 @@ def _readable_board(slug: str) -> Board:
 
 
 def _readable_topic(topic_id: int) -> Topic:
-    topic = db.session.get(Topic, topic_id)
+    # Meeting Point details come in the same query (None for an ordinary topic).
+    topic = db.session.get(Topic, topic_id, options=[joinedload(Topic.cooperation)])
     if topic is None:
         fail(404, _("There is no topic at this address. It may have been removed."))
     if not permissions.can_read_board(current_user, topic.board):

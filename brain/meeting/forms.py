@@ -15,9 +15,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from brain import i18n
-from brain.forms import body_field, language_field, no_forbidden_characters, title_field
+from brain.forms import (
+    CheckboxesField,
+    body_field,
+    language_field,
+    no_forbidden_characters,
+    title_field,
+)
 from brain.meeting import catalog
-from brain.members.forms import CheckboxesField
 from brain.ops.cooperation import MAX_INTEREST, Details
 
 

@@ -15,6 +15,7 @@ from brain.members import catalog
 from brain.models import MemberEdition, User
 from brain.ops.accounts import authenticate, change_password, update_profile, username_key
 from brain.ops.errors import OperationError
+from brain.ops.text import contains_pattern
 from brain.web import fail
 
 DIRECTORY_PAGE = 30
@@ -119,11 +120,6 @@ def password():
     return render_template("members/password.html", form=form)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 @bp.route("/members")
 @login_required
 def directory():
@@ -143,7 +139,7 @@ def directory():
 
     where = [User.banned_at.is_(None), User.approved_at.is_not(None)]
     if name:
-        pattern = _like(name.casefold())
+        pattern = contains_pattern(name.casefold())
         where.append(
             or_(
                 func.lower(User.username).like(pattern, escape="\\"),
@@ -160,7 +156,8 @@ def directory():
         spoken = "," + func.coalesce(User.spoken_languages_csv, "") + ","
         where.append(spoken.like(f"%,{language},%"))
     if expertise:
-        where.append(func.lower(User.expertise).like(_like(expertise.casefold()), escape="\\"))
+        pattern = contains_pattern(expertise.casefold())
+        where.append(func.lower(User.expertise).like(pattern, escape="\\"))
     total = db.session.scalar(select(func.count(User.id)).where(*where))
     members = db.session.scalars(
         select(User)

@@ -5,14 +5,13 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from brain import i18n
 from brain.auth.forms import confirm_field, new_password_field
-from brain.forms import language_choices, no_forbidden_characters
+from brain.forms import CheckboxesField, language_choices, no_forbidden_characters
 from brain.members import catalog
 from brain.ops.accounts import BIO_MAX, EXPERTISE_MAX, MAX_PASSWORD
 
@@ -21,11 +20,6 @@ from brain.ops.accounts import BIO_MAX, EXPERTISE_MAX, MAX_PASSWORD
 def timezone_choices() -> list[SelectChoice]:
     zones = sorted(zone for zone in available_timezones() if "/" in zone or zone == "UTC")
     return [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class SettingsForm(FlaskForm):

@@ -13,6 +13,12 @@ _SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
 _SLUG_GAPS = re.compile(r"[\s_-]+")
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character "\\") matching *text* anywhere, its % and _ literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def has_forbidden_characters(text: str) -> bool:
     return bool(_FORBIDDEN.search(text))
 

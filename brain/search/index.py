@@ -69,6 +69,23 @@ def cooperation_tokens(cooperation) -> list[str]:
     return tokens + [f"{tag.facet}:{tag.value}" for tag in cooperation.tags]
 
 
+class _HeldSearcher:
+    """A thread's searcher. When the thread ends (a threaded server makes one per request),
+    its locals are dropped and this closes the searcher's files instead of leaving them to
+    the garbage collector."""
+
+    def __init__(self, searcher):
+        self.searcher, self.pid = searcher, os.getpid()
+
+    def close(self) -> None:
+        if self.searcher is not None and self.pid == os.getpid():
+            self.searcher.close()
+        self.searcher = None
+
+    def __del__(self):
+        self.close()
+
+
 @contextmanager
 def _file_lock(path: Path, blocking: bool) -> Iterator[bool]:
     with path.open("a") as handle:
@@ -130,22 +147,20 @@ class Indexer:
 
     def searcher(self):
         """A long-lived searcher for this thread, refreshed to see the latest commit."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is None or getattr(self._local, "pid", None) != os.getpid():
-            searcher = self.index().searcher()
-        else:
+        held = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid():
+            held = self._local.held = _HeldSearcher(self.index().searcher())
+        elif not held.searcher.up_to_date():
             # Not refresh(): it reuses segment readers whose deletions may be out of date.
             # With compound=False a new searcher opens in a few milliseconds.
-            if not searcher.up_to_date():
-                searcher.close()
-                searcher = self.index().searcher()
-        self._local.searcher, self._local.pid = searcher, os.getpid()
-        return searcher
+            held.searcher.close()
+            held.searcher = self.index().searcher()
+        return held.searcher
 
     def _forget_searcher(self) -> None:
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None and getattr(self._local, "pid", None) == os.getpid():
-            searcher.close()
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            held.close()
         self._local = threading.local()
 
     # -- applying the outbox -------------------------------------------------------------
