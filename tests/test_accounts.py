@@ -465,3 +465,14 @@ def test_a_pending_member_cannot_write_even_by_posting_directly(client):
         (f"/p/{post.id}/report", {"reason": "spam"}),
     ):
         assert submit(client, url, data).status_code == 403, url
+
+
+def test_a_suspended_member_cannot_change_their_profile(client):
+    user = make_user(username="amina")
+    log_in(client, user)
+    with database() as session:
+        session.get(User, user.id).suspended_until = utcnow() + timedelta(days=2)
+        session.commit()
+    assert client.get("/settings/profile").status_code == 403
+    assert save_profile(client, organisation="Spam Inc").status_code == 403
+    assert fetch(User, user.id).organisation is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, login_user
@@ -67,6 +67,8 @@ def settings():
 def edit_profile():
     from brain.members.forms import ProfileForm
 
+    if current_user.is_suspended():
+        abort(403)  # what a member says about themselves is content too
     form = ProfileForm()
     if request.method == "GET":
         form.display_name.data = current_user.display_name
