@@ -44,12 +44,10 @@ def settings():
 
     form = SettingsForm()
     if request.method == "GET":
-        form.display_name.data = current_user.display_name
         form.locale.data = current_user.locale or g.get("locale", "en")
         form.timezone.data = current_user.timezone or "UTC"
         form.read_languages.data = current_user.read_languages
     if form.validate_on_submit():
-        current_user.display_name = form.display_name.data.strip()
         current_user.locale = form.locale.data
         current_user.timezone = form.timezone.data
         current_user.read_languages = form.read_languages.data

@@ -23,14 +23,6 @@ def timezone_choices() -> list[SelectChoice]:
 
 
 class SettingsForm(FlaskForm):
-    display_name = StringField(
-        _l("Display name"),
-        validators=[
-            DataRequired(_l("This field is required.")),
-            Length(max=64),
-            no_forbidden_characters,
-        ],
-    )
     locale = SelectField(
         _l("Interface language"),
         choices=[
