@@ -476,3 +476,13 @@ def test_a_suspended_member_cannot_change_their_profile(client):
     assert client.get("/settings/profile").status_code == 403
     assert save_profile(client, organisation="Spam Inc").status_code == 403
     assert fetch(User, user.id).organisation is None
+
+
+def test_expertise_is_split_on_arabic_and_latin_commas(client):
+    log_in(client, make_user(username="amina"))
+    save_profile(client, expertise="التمويل الاجتماعي، تعاونيات الإسكان; microfinance")
+    assert fetch(User, 1).expertise_list == [
+        "التمويل الاجتماعي",
+        "تعاونيات الإسكان",
+        "microfinance",
+    ]

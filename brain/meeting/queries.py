@@ -16,6 +16,7 @@ from brain.extensions import db
 from brain.meeting import catalog
 from brain.meeting.catalog import Kind, Status
 from brain.models import Cooperation, CooperationTag, Topic, User
+from brain.ops.accounts import LIST_SEPARATORS
 
 PAGE = 20
 TAG_FACETS = ("theme", "country", "region", "sdg", "language")
@@ -284,7 +285,7 @@ def themes_in(expertise: str) -> set[str]:
 
 
 def _words(text: str) -> list[str]:
-    return [word.strip(".,;:()'’") for word in text.casefold().replace(",", " ").split()]
+    return [word.strip(".:()'’") for word in LIST_SEPARATORS.sub(" ", text.casefold()).split()]
 
 
 def _theme_words() -> dict[str, set[str]]:

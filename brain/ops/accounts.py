@@ -240,6 +240,8 @@ def set_role(member: User, role: Role, boards: list | None = None) -> None:
 
 
 BIO_MAX = 2000
+# Commas as people type them: Latin, Arabic (،), full-width (，), and semicolons.
+LIST_SEPARATORS = re.compile(r"[,;\u060c\u061b\uff0c]")
 EXPERTISE_MAX = 300
 
 
@@ -262,7 +264,7 @@ def update_profile(
     member.country = country or None
     member.organisation = organisation.strip() or None
     member.spoken_languages = spoken_languages
-    words = [word.strip() for word in expertise.split(",") if word.strip()]
+    words = [word.strip() for word in LIST_SEPARATORS.split(expertise) if word.strip()]
     member.expertise = ", ".join(dict.fromkeys(words))[:EXPERTISE_MAX] or None
     bio = clean_text(bio).strip()
     member.bio = bio or None
