@@ -28,6 +28,11 @@ MAX_BODY_LENGTH = 20_000
 # they keep the worst case under 100 ms (bench/markup.py measures it).
 MAX_MARKUP_COST = 2_500
 MAX_NESTING = 24
+# A post links at most this many distinct members, and at most MAX_MENTION_LINKS mentions in
+# all; the rest stay plain text. Resolving and linking is the one cost the complexity guard
+# does not see (4,000 mentions took ~95 ms before these caps: bench/markup.py).
+MAX_MENTIONED = 50
+MAX_MENTION_LINKS = 200
 
 ALLOWED_TAGS = frozenset(
     {
@@ -93,6 +98,7 @@ class _LinkFilter(Filter):
     def __init__(self, source, mentions: dict[str, str] | None = None):
         super().__init__(source)
         self.mentions = mentions or {}
+        self.links_left = MAX_MENTION_LINKS
 
     def __iter__(self):
         # Inside these, text is shown as written: no mention links.
@@ -106,7 +112,7 @@ class _LinkFilter(Filter):
                 verbatim += 1
             elif kind == "EndTag" and name in ("a", "code", "pre"):
                 verbatim = max(verbatim - 1, 0)
-            if kind == "Characters" and not verbatim and self.mentions:
+            if kind == "Characters" and not verbatim and self.mentions and self.links_left:
                 yield from self._link_mentions(token["data"])
                 continue
             yield token
@@ -117,6 +123,9 @@ class _LinkFilter(Filter):
             url = self.mentions.get(match.group(1))
             if url is None:
                 continue
+            if not self.links_left:
+                break
+            self.links_left -= 1
             if match.start() > position:
                 yield {"type": "Characters", "data": text[position : match.start()]}
             attrs = {(None, "href"): url, (None, "class"): "mention", (None, "rel"): LINK_REL}
@@ -129,8 +138,14 @@ class _LinkFilter(Filter):
 
 
 def mention_candidates(source: str) -> set[str]:
-    """Names written as @name anywhere in *source* (the filter decides which become links)."""
-    return {m.group(1) for m in MENTION.finditer(source)}
+    """The first MAX_MENTIONED names written as @name in *source* (the filter decides which
+    become links)."""
+    names: dict[str, None] = {}
+    for match in MENTION.finditer(source):
+        names.setdefault(match.group(1))
+        if len(names) == MAX_MENTIONED:
+            break
+    return set(names)
 
 
 def render(source: str, resolve_mentions: MentionResolver | None = None) -> str:

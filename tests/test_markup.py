@@ -121,3 +121,21 @@ def test_deep_nesting_is_refused_not_rendered():
 def test_quote_prefixes_every_line_and_names_the_author():
     quoted = markup.quote("first line\n\nsecond", "amina")
     assert quoted == "@amina:\n> first line\n>\n> second\n\n"
+
+
+def test_mentions_are_linked_up_to_a_bounded_number():
+    from brain import markup
+
+    names = [f"m{i:03d}" for i in range(80)]
+    known = {name: f"/u/{name}" for name in names}
+    asked = []
+
+    def resolve(candidates):
+        asked.append(len(candidates))
+        return {name: known[name] for name in candidates}
+
+    html = markup.render(" ".join(f"@{name}" for name in names), resolve)
+    assert asked == [markup.MAX_MENTIONED]
+    assert html.count('class="mention"') == markup.MAX_MENTIONED
+    many = markup.render("@m001 " * 1000, resolve)
+    assert many.count('class="mention"') == markup.MAX_MENTION_LINKS

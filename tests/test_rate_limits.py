@@ -15,7 +15,7 @@ import redis
 from flask_migrate import upgrade
 
 from brain import create_app
-from brain.extensions import limiter
+from brain.extensions import db, limiter
 from tests.factories import log_in, make_board, make_topic, make_user, submit
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -208,3 +208,5 @@ def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(tmp_path, s
         assert status("203.0.113.5") == 429
     finally:
         limiter.reset()
+        with app.app_context():
+            db.engine.dispose()

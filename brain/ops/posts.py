@@ -18,11 +18,10 @@ def resolve_mentions(names: set[str]) -> dict[str, str]:
     from flask import url_for
 
     keys = {name.casefold(): name for name in names}
-    found = db.session.scalars(select(User).where(User.username_key.in_(keys))).all()
-    return {
-        keys[user.username_key]: url_for("members.profile", username=user.username)
-        for user in found
-    }
+    found = db.session.execute(
+        select(User.username_key, User.username).where(User.username_key.in_(keys))
+    ).all()
+    return {keys[key]: url_for("members.profile", username=username) for key, username in found}
 
 
 def render_body(source: str) -> str:
