@@ -48,6 +48,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         meeting,
         members,
         moderation,
+        pagecache,
         search,
         site,
         web,
@@ -78,4 +79,5 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(admin.bp)
     app.register_blueprint(meeting.bp)
     cli.init_app(app)
+    pagecache.init_app(app)  # outermost: a cached page skips everything above
     return app

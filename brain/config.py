@@ -44,6 +44,7 @@ ENV_SETTINGS: dict[str, type] = {
     "INVITATION_DAYS": int,
     "MEETING_POINT_BOARD": str,
     "PROXIES": int,
+    "PAGE_CACHE_SECONDS": int,
 }
 
 
@@ -77,6 +78,9 @@ class Defaults:
     # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto headers are
     # then trusted, so rate limits count the visitor's address, not the proxy's.
     PROXIES = 0
+    # Guests' pages (home, boards, topics, Meeting Point) are served from memory while nothing
+    # changed, for at most this long (brain.pagecache); 0 turns the cache off.
+    PAGE_CACHE_SECONDS = 30
     MEETING_POINT_BOARD = "meeting-point"  # slug of the board the Meeting Point lives on
 
     # Rate limits (Flask-Limiter). Per process unless a shared store is set: with several

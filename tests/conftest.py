@@ -69,6 +69,8 @@ def session_app(database_settings, tmp_path_factory):
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             # Index during the commit, so a test sees its writes in search at once.
             "SEARCH_INDEXER": "sync",
+            # Pages straight from the views; test_pagecache turns the cache on.
+            "PAGE_CACHE_SECONDS": 0,
             # Limits a test could reach by accident; test_rate_limits sets its own.
             **{f"RATELIMIT_{name}": "10000 per minute" for name in LIMITED},
         },
@@ -87,6 +89,7 @@ def _empty_tables() -> None:
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
+    db.session.execute(text("INSERT INTO content_version (id, value) VALUES (1, 0)"))
     db.session.commit()
 
 

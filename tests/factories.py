@@ -101,11 +101,14 @@ def opening_post(topic: Topic) -> Post:
 # --- client helpers ---------------------------------------------------------------------
 
 
-def csrf_token(client, url: str = "/") -> str:
-    html = client.get(url).get_data(as_text=True)
-    match = CSRF_FIELD.search(html)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1) or match.group(2)
+def csrf_token(client, url: str | None = None) -> str:
+    """The CSRF token of the client's session: from *url*, else from the home page (members)
+    or the login form (guests' pages carry no token)."""
+    for address in [url] if url else ["/", "/login"]:
+        match = CSRF_FIELD.search(client.get(address).get_data(as_text=True))
+        if match:
+            return match.group(1) or match.group(2)
+    raise AssertionError(f"no CSRF token on {url or '/ or /login'}")
 
 
 def submit(client, url: str, data: dict | None = None, **kwargs):

@@ -149,7 +149,7 @@ def topic(topic_id: int, slug: str | None = None):
         thread=thread,
         cooperation_panel=panel(topic) if thread.page == 1 else None,
         form=form,
-        action_form=ConfirmForm(),
+        action_form=ConfirmForm() if current_user.is_authenticated else None,
         can_reply=permissions.can_reply(current_user, topic),
         permissions=permissions,
     )

@@ -1,6 +1,6 @@
 """SQLAlchemy models, grouped by domain. Models never commit and never touch the request."""
 
-from brain.models.community import Invitation, SiteSetting
+from brain.models.community import ContentVersion, Invitation, SiteSetting
 from brain.models.cooperation import Cooperation, CooperationTag, Interest, StatusChange
 from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Topic
 from brain.models.moderation import ModerationLog, Report
@@ -12,6 +12,7 @@ __all__ = [
     "Board",
     "BoardModerator",
     "BoardTranslation",
+    "ContentVersion",
     "Cooperation",
     "CooperationTag",
     "Interest",

@@ -43,3 +43,12 @@ class SiteSetting(db.Model):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
+
+
+class ContentVersion(db.Model):
+    """One row counting the commits that changed content (brain.pagecache reads it)."""
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,172 @@
+"""A cache of the pages guests read most: the home page, boards, topics, the Meeting Point.
+
+Most visits come from people who are not logged in, and for them a page depends only on its
+address, the language asked for and the forum's content. So a guest's GET of such a page is
+answered from memory when nothing has been written since it was rendered:
+
+- every commit that changed a row (a post, a board, a setting, a moderation) bumps a counter
+  in the database (``content_version``), right after the commit, in a transaction of its own;
+- a cached page is kept with the counter's value; a request reads the counter (one
+  primary-key read) and serves the page only if the value is the same and the page is younger
+  than PAGE_CACHE_SECONDS (relative times such as "3 minutes ago" stay close to true).
+
+The cache sits in front of Flask (WSGI middleware), per process. Requests that carry a session
+or remember-me cookie, that are not GET/HEAD, or whose response sets a cookie are never cached,
+so nothing personal is ever stored or served. PAGE_CACHE_SECONDS = 0 turns it off.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, text, update
+from sqlalchemy.orm import Session
+
+from brain.extensions import db
+from brain.models import ContentVersion, SearchOutbox
+
+CACHED_PREFIXES = ("/b/", "/t/", "/meeting-point/")
+PERSONAL_COOKIES = ("session", "remember_token")
+MAX_ENTRIES = 1000
+MAX_BODY = 2 * 1024 * 1024
+VERSION_QUERY = text("SELECT value FROM content_version WHERE id = 1")
+
+
+# --- the version counter ---------------------------------------------------------------------
+
+
+def _after_flush(session: Session, _context) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(not isinstance(obj, SearchOutbox | ContentVersion) for obj in changed):
+        session.info["content_changed"] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop("content_changed", False) and has_app_context():
+        bump = current_app.extensions.get("brain_page_cache")
+        if bump is not None:
+            bump.bump()
+
+
+def _after_rollback(session: Session, _previous=None) -> None:
+    session.info.pop("content_changed", None)
+
+
+def listen() -> None:
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+class PageCache:
+    """WSGI middleware serving guests' pages from memory while the content is unchanged."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wrapped = app.wsgi_app
+        self.engine = None
+        self.entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    # The counter -------------------------------------------------------------------------
+
+    def version(self) -> int | None:
+        if self.engine is None:
+            with self.app.app_context():
+                self.engine = db.engine
+        with self.engine.connect() as connection:
+            return connection.execute(VERSION_QUERY).scalar()
+
+    def bump(self) -> None:
+        """Count one change of content (called after a commit that changed rows)."""
+        with db.engine.begin() as connection:
+            connection.execute(update(ContentVersion).values(value=ContentVersion.value + 1))
+        with self.lock:
+            self.entries.clear()  # this process knows at once; others see the counter
+
+    # The middleware ----------------------------------------------------------------------
+
+    def _key(self, environ) -> tuple | None:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return None
+        path = environ.get("PATH_INFO", "")
+        if path != "/" and not path.startswith(CACHED_PREFIXES):
+            return None
+        cookies = environ.get("HTTP_COOKIE", "")
+        if any(f"{name}=" in cookies for name in PERSONAL_COOKIES):
+            return None
+        if environ.get("HTTP_AUTHORIZATION"):
+            return None
+        return (
+            path,
+            environ.get("QUERY_STRING", ""),
+            cookies,  # the language cookie chooses the page's language
+            environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            environ.get("wsgi.url_scheme"),
+            environ.get("HTTP_HOST"),
+            environ.get("HTTP_X_FORWARDED_PROTO"),
+            environ.get("HTTP_X_FORWARDED_HOST"),
+        )
+
+    def __call__(self, environ, start_response):
+        seconds = self.app.config["PAGE_CACHE_SECONDS"]
+        if not seconds:
+            return self.wrapped(environ, start_response)
+        key = self._key(environ)
+        if key is None:
+            return self.wrapped(environ, start_response)
+        version = self.version()
+        now = time.monotonic()
+        with self.lock:
+            entry = self.entries.get(key)
+        if entry is not None:
+            stored_version, stored_at, status, headers, body = entry
+            if stored_version == version and now - stored_at < seconds:
+                self.hits += 1
+                start_response(status, [*headers, ("X-Page-Cache", "hit")])
+                return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
+        self.misses += 1
+        return self._render_and_keep(environ, start_response, key, version, now)
+
+    def _render_and_keep(self, environ, start_response, key, version, now):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        result = self.wrapped(environ, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        headers = captured.get("headers", [])
+        keep = (
+            captured.get("status", "").startswith("200")
+            and environ["REQUEST_METHOD"] == "GET"
+            and not any(name.lower() == "set-cookie" for name, _value in headers)
+            and len(body) <= MAX_BODY
+        )
+        if keep and version is not None:
+            with self.lock:
+                self.entries[key] = (version, now, captured["status"], headers, body)
+                self.entries.move_to_end(key)
+                while len(self.entries) > MAX_ENTRIES:
+                    self.entries.popitem(last=False)
+        return [body]
+
+
+def init_app(app: Flask) -> None:
+    listen()
+    cache = PageCache(app)
+    app.extensions["brain_page_cache"] = cache
+    app.wsgi_app = cache
