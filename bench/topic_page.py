@@ -298,17 +298,28 @@ def main() -> int:
             "BRAIN_INSTANCE_PATH": str(directory / "instance"),
         }
         ceiling_env = {**env, "BENCH_DATABASE": str(database)}
-        app_port, ceiling_port = free_port(), free_port()
+        # The same app with the guests' page cache turned off: what every page costs to build.
+        uncached_env = {
+            **app_env,
+            "BRAIN_PAGE_CACHE_SECONDS": "0",
+            "BRAIN_INSTANCE_PATH": str(directory / "instance-uncached"),
+        }
+        app_port, ceiling_port, uncached_port = free_port(), free_port(), free_port()
         servers.append(serve("brain.wsgi:app", app_port, app_env, ROOT))
         servers.append(serve("ceiling_app:app", ceiling_port, ceiling_env, BENCH))
+        servers.append(serve("brain.wsgi:app", uncached_port, uncached_env, ROOT))
         wait_until_serving(servers[0], app_port, "/")
         wait_until_serving(servers[1], ceiling_port, "/")
+        wait_until_serving(servers[2], uncached_port, "/")
 
         pages = [
             ("ceiling, 20 posts", ceiling_port, f"/t/{forum.small_topic_id}"),
             ("board, 30 topics", app_port, f"/b/{forum.board_slug}"),
             ("topic, 20 posts", app_port, forum.small_topic),
             ("topic, 1,000 posts (page 1)", app_port, forum.large_topic),
+            ("board, no page cache", uncached_port, f"/b/{forum.board_slug}"),
+            ("topic, 20 posts, no page cache", uncached_port, forum.small_topic),
+            ("topic, 1,000 posts, no page cache", uncached_port, forum.large_topic),
         ]
         warm_up(pages)
         print(f"measuring {len(pages)} pages, {arguments.rounds} x {arguments.duration} s each")
