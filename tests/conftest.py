@@ -78,7 +78,9 @@ def session_app(database_settings, tmp_path_factory):
     )
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections before the schema is dropped
 
 
 def _empty_tables() -> None:

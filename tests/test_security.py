@@ -140,10 +140,12 @@ def test_an_oversized_request_is_a_413(member_client):
 def test_a_crash_shows_the_500_page_in_the_layout(session_app):
     # A separate app with a route that fails, as a bug would: the page is still ours.
     from brain import create_app
+    from brain.extensions import db
 
     app = create_app(
         {
             "DATABASE_URL": session_app.config["DATABASE_URL"],
+            "SQLALCHEMY_ENGINE_OPTIONS": session_app.config["SQLALCHEMY_ENGINE_OPTIONS"],
             "TESTING": False,
             "SEARCH_INDEXER": "off",
         },
@@ -154,9 +156,13 @@ def test_a_crash_shows_the_500_page_in_the_layout(session_app):
     def boom():
         raise RuntimeError("bug")
 
-    response = app.test_client().get("/boom")
-    assert response.status_code == 500
-    assert "Something went wrong" in response.get_data(as_text=True)
+    try:
+        response = app.test_client().get("/boom")
+        assert response.status_code == 500
+        assert "Something went wrong" in response.get_data(as_text=True)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_healthz_reports_the_database(client):
