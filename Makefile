@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean messages
+.PHONY: run test lint bench bench-search bench-meeting clean messages
 
 $(STAMP): setup.cfg pyproject.toml package.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/markup.py
 	$(BIN)/python bench/topic_page.py
+
+# The long ones (100,000 synthetic posts each; several minutes).
+bench-search: $(STAMP)
+	$(BIN)/python bench/search.py
+
+bench-meeting: $(STAMP)
+	$(BIN)/python bench/meeting_point.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
