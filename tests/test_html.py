@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from brain.models import Role
+from brain.models import Board, Role, User
 from tests.factories import (
     log_in,
     make_board,
@@ -88,7 +88,59 @@ def test_every_kind_of_page_is_valid_html(client, tmp_path):
         f"/p/{reply.id}/delete",
         f"/p/{reply.id}/revisions",
         "/settings",
+        "/settings/profile",
+        "/settings/password",
+        "/members?country=SN&edition=agadir-2013",
+        "/mod/reports",
+        "/mod/log",
+        f"/p/{reply.id}/hide",
+        f"/t/{topic.id}/move",
     ]:
         pages[url] = client.get(url).get_data(as_text=True)
+    pages["/reset"] = client.application.test_client().get("/reset").get_data(as_text=True)
+    problems = validate(pages, tmp_path)
+    assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
+def test_the_meeting_point_pages_are_valid_html(client, tmp_path):
+    from brain.ops import cooperation
+    from tests.factories import database
+
+    asker, offerer = make_user(username="asker"), make_user(username="offerer")
+    with database() as session:
+        board = Board(slug="meeting-point", name="Meeting Point", description="", position=1)
+        session.add(board)
+        topics = []
+        for author, kind in ((asker, "request"), (offerer, "offer")):
+            details = cooperation.Details(
+                kind=kind,
+                modality="training",
+                themes=["social-finance"],
+                countries=["MX", "SN"],
+                sdgs=[1, 8],
+                languages=["es", "fr"],
+            )
+            topics.append(
+                cooperation.post_cooperation(
+                    board, session.get(User, author.id), f"A {kind}", "Text", "es", details
+                )
+            )
+        session.commit()
+        request_url = f"/t/{topics[0].id}-{topics[0].slug}"
+    pages = {
+        url: client.get(url).get_data(as_text=True)
+        for url in (
+            "/meeting-point/",
+            "/meeting-point/?theme=social-finance",
+            "/meeting-point/overview",
+        )
+    }
+    log_in(client, asker)
+    pages[request_url] = client.get(request_url).get_data(as_text=True)
+    pages["/meeting-point/new"] = client.get("/meeting-point/new").get_data(as_text=True)
+    pages["details"] = client.get(f"/meeting-point/{topics[0].id}/details").get_data(as_text=True)
+    other = client.application.test_client()
+    log_in(other, offerer)
+    pages["as a partner"] = other.get(request_url).get_data(as_text=True)
     problems = validate(pages, tmp_path)
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
