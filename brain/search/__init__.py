@@ -48,6 +48,7 @@ class Results:
     expansions: list[Expansion] = field(default_factory=list)
     truncated: bool = False
     empty_query: bool = False
+    estimated: bool = False  # total is the index's estimate, not an exact count
 
 
 def init_app(app: Flask) -> None:
@@ -69,18 +70,31 @@ def indexer() -> Indexer:
     return current_app.extensions["brain_search"]
 
 
-def _filter_query(readable_board_ids: list[int], filters: Filters) -> q.Query:
-    boards = readable_board_ids
+def _restrictions(
+    readable_board_ids: list[int], unreadable_board_ids: list[int] | None, filters: Filters
+) -> tuple[q.Query | None, q.Query | None]:
+    """(filter, mask) for Whoosh. Whoosh turns each into a set of document numbers at every
+    search by walking postings, so the costly part is kept small: a searcher who may read
+    every board gets no filter at all, one who may not gets the few unreadable boards masked
+    (when they are known), and only the optional filters (a board, a language, an author,
+    dates) become a filter."""
+    parts: list[q.Query] = []
+    mask = None
     if filters.board_ids is not None:
-        boards = [b for b in filters.board_ids if b in set(readable_board_ids)]
-    parts: list[q.Query] = [q.Or([q.Term("board_id", str(b)) for b in boards] or [q.NullQuery])]
+        allowed = [b for b in filters.board_ids if b in set(readable_board_ids)]
+        parts.append(q.Or([q.Term("board_id", str(b)) for b in allowed] or [q.NullQuery]))
+    elif unreadable_board_ids is None:
+        boards = readable_board_ids
+        parts.append(q.Or([q.Term("board_id", str(b)) for b in boards] or [q.NullQuery]))
+    elif unreadable_board_ids:
+        mask = q.Or([q.Term("board_id", str(b)) for b in unreadable_board_ids])
     if filters.language:
         parts.append(q.Term("language", filters.language))
     if filters.author_key:
         parts.append(q.Term("author", filters.author_key))
     if filters.since or filters.until:
         parts.append(q.DateRange("created", filters.since, filters.until))
-    return q.And(parts)
+    return (q.And(parts) if parts else None), mask
 
 
 _FORMATTER = highlight.HtmlFormatter(tagname="mark", between=" … ")
@@ -102,8 +116,11 @@ def search(
     filters: Filters | None = None,
     page: int = 1,
     newest_first: bool = False,
+    unreadable_board_ids: list[int] | None = None,
 ) -> Results:
-    """Posts matching *text* in boards the searcher may read, best (or newest) first."""
+    """Posts matching *text* in boards the searcher may read, best (or newest) first.
+    Passing *unreadable_board_ids* (the other boards) lets the search mask those few instead
+    of filtering on the many readable ones, which is much cheaper."""
     parsed = parse(text)
     query, expansions = build(parsed)
     results = Results(page=page, expansions=expansions, truncated=parsed.truncated)
@@ -112,17 +129,26 @@ def search(
         return results
     page = max(1, min(page, MAX_PAGE))
     searcher = indexer().searcher()
+    wanted, mask = _restrictions(readable_board_ids, unreadable_board_ids, filters or Filters())
     found = searcher.search(
         query,
         limit=page * PER_PAGE,
-        filter=_filter_query(readable_board_ids, filters or Filters()),
+        filter=wanted,
+        mask=mask,
         sortedby="created" if newest_first else None,
         reverse=newest_first,
         terms=False,
     )
     found.fragmenter = _FRAGMENTER
     found.formatter = _FORMATTER
-    results.total = found.estimated_length() if not found.has_exact_length() else len(found)
+    scored = found.scored_length()
+    if scored < page * PER_PAGE:
+        results.total = scored  # every match was collected: the count is exact
+    else:
+        # Counting every match exactly walks them all a second time; the index's estimate
+        # (an upper bound) is enough to say "about N" and to paginate.
+        results.total = max(scored, found.q.estimate_size(searcher.reader()))
+        results.estimated = True
     results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
     for hit in found[(page - 1) * PER_PAGE : page * PER_PAGE]:
         results.hits.append(Hit(int(hit["post_id"]), _excerpt(hit)))

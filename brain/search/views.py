@@ -14,7 +14,7 @@ from brain import search
 from brain.extensions import db
 from brain.forum import queries
 from brain.i18n import content_language_codes
-from brain.models import Post, Topic
+from brain.models import Board, Post, Topic
 from brain.ops.accounts import username_key
 from brain.web import limit_from
 
@@ -62,7 +62,15 @@ def search_page():
             since=since,
             until=until,
         )
-        results = search.search(text, readable_ids, filters, page=page, newest_first=newest)
+        every_board = db.session.scalars(select(Board.id)).all()
+        results = search.search(
+            text,
+            readable_ids,
+            filters,
+            page=page,
+            newest_first=newest,
+            unreadable_board_ids=sorted(set(every_board) - set(readable_ids)),
+        )
         posts = _load(results.hits)
     return render_template(
         "search/results.html",
