@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
+from urllib.parse import unquote
 
 import corpus
 from flask import url_for
@@ -699,6 +700,7 @@ class Page:
     marker: bytes  # what the response must contain for the figure to mean what it says
     marked: int = 0  # timed responses that contain it
     gc: str = ""  # garbage collection during the timed requests
+    by_url: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 def pages(bench: Bench) -> list[Page]:
@@ -776,8 +778,17 @@ def time_page(client, page: Page, runs: int, warmup: int) -> Timing:
             cpu.append(time.process_time() - cpu_started)
             assert response.status_code == 200, f"{url}: {response.status_code}"
             page.marked += page.marker in response.data
+            page.by_url[url].append(seconds[-1])
     page.gc = collections.summary(runs)
     return Timing(page.name, seconds, TARGET_MS, cpu)
+
+
+def by_url(page: Page) -> str:
+    """The median of each address, slowest first, when a page cycles through a few."""
+    medians = sorted(
+        ((percentile(times, 0.5), url) for url, times in page.by_url.items()), reverse=True
+    )
+    return "\n".join(f"        p50 {ms:7.1f} ms  {unquote(url)}" for ms, url in medians)
 
 
 _LITERALS = re.compile(r"\?(?:, \?)+")
@@ -971,7 +982,8 @@ def main() -> None:
         choose_cases(bench, args.runs, WARMUP, args.seed)
 
         heading(f"2. pages: {args.runs} requests each after {WARMUP} warm-up, logged in; ms")
-        print(f"  {load_average()}")
+        gc.collect()
+        print(f"  {load_average()}; {len(gc.get_objects()):,} objects tracked by the GC")
         client = logged_in_client(bench)
         measured = []
         print(TABLE_HEAD)
@@ -980,6 +992,8 @@ def main() -> None:
             print(measured[-1][1].line(), flush=True)
             shown = f"{page.marked} of {args.runs} show {page.marker.decode()}"
             print(f"      ({shown}; {page.gc})", flush=True)
+            if 1 < len(page.urls) <= len(WORDS):
+                print(by_url(page), flush=True)
         heading(f"   SQL per request ({SQL_RUNS} more requests each, with a listener)")
         for page, _timing in measured:
             print(sql_of_page(bench, client, page, SQL_RUNS), flush=True)

@@ -252,7 +252,14 @@ def query_cases(generator: corpus.TextGenerator) -> list[QueryCase]:
 def _as_the_view(text: str) -> tuple[search.Results, list]:
     """What search_page does before rendering: readable boards, search, the posts."""
     boards = queries.readable_boards(current_user)
-    results = search.search(text, [b.id for b in boards], search.Filters())
+    readable = [b.id for b in boards]
+    every_board = db.session.scalars(select(Board.id)).all()
+    results = search.search(
+        text,
+        readable,
+        search.Filters(),
+        unreadable_board_ids=sorted(set(every_board) - set(readable)),
+    )
     return results, search_views._load(results.hits)
 
 
@@ -656,6 +663,12 @@ def _bench_lag(bench: Bench, args, report: Report) -> None:
     )
     for error in run.errors[:5]:
         print(f"  error: {error}")
+    if run.errors:
+        # The server's own account of the first failures (tracebacks go to its log).
+        log = (bench.tmp / "gunicorn.log").read_text(errors="replace").splitlines()
+        failures = [line for line in log if "Error" in line or "Exception" in line]
+        for line in failures[:5]:
+            print(f"  server: {line[:200]}")
     if not accepted:
         raise RuntimeError(f"no reply was accepted ({run.errors[0] if run.errors else '?'})")
     p50, p95 = p50_p95(latencies)
