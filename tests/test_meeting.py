@@ -514,3 +514,25 @@ def test_a_suspended_author_cannot_change_the_status(client, board):
     url = f"/meeting-point/{topic_id}/status"
     assert submit(client, url, {"status": "closed"}).status_code == 403
     assert fetch(Cooperation, topic_id).status == "open"
+
+
+def test_similar_wording_breaks_a_tie_between_equal_details(client, board, app):
+    asker = make_user(username="asker")
+    request_id = post(
+        asker,
+        board,
+        title="Rotating savings software",
+        body="We need software for rotating savings and credit associations, tontines.",
+    )
+    post(make_user(username="one"), board, title="Bakery training", kind="offer",
+         body="We train bakers and pastry cooks in cooperative bakeries.")  # fmt: skip
+    post(make_user(username="two"), board, title="Tontine tools", kind="offer",
+         body="Our software keeps the books of tontines and rotating savings groups.")  # fmt: skip
+    with app.test_request_context(), database() as session:
+        from brain import search
+
+        found = session.get(Cooperation, request_id)
+        scores = search.similar_cooperations(found.topic.first_post_id, ["offer", "experience"])
+        ranked = queries.suggestions_for(found, scores)
+        assert [s.cooperation.topic.title for s in ranked][0] == "Tontine tools"
+        assert "similar words" in ranked[0].reasons

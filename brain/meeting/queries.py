@@ -97,19 +97,25 @@ def facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
             .group_by(column)
         )
         counts[facet] = {value: count for value, count in rows}
-    # Tag facets: one grouped query per facet over the posts the other facets allow.
-    for facet in TAG_FACETS:
+    # Tag facets. Those with nothing chosen all count over the same posts (every chosen facet
+    # applied), so one query groups them by (facet, value); a facet with values chosen counts
+    # over the posts the *other* facets allow, in a query of its own.
+    unchosen = [facet for facet in TAG_FACETS if not selection.chosen.get(facet)]
+    groups = [(unchosen, None)] if unchosen else []
+    groups += [([facet], facet) for facet in TAG_FACETS if selection.chosen.get(facet)]
+    for facets, skip in groups:
         allowed = (
             select(Cooperation.topic_id)
             .join(Topic, Topic.id == Cooperation.topic_id)
-            .where(*selection.conditions(skip=facet))
+            .where(*selection.conditions(skip=skip))
         )
         rows = db.session.execute(
-            select(CooperationTag.value, func.count())
-            .where(CooperationTag.facet == facet, CooperationTag.topic_id.in_(allowed))
-            .group_by(CooperationTag.value)
+            select(CooperationTag.facet, CooperationTag.value, func.count())
+            .where(CooperationTag.facet.in_(facets), CooperationTag.topic_id.in_(allowed))
+            .group_by(CooperationTag.facet, CooperationTag.value)
         )
-        counts[facet] = {value: count for value, count in rows}
+        for facet, value, count in rows:
+            counts[facet][value] = count
     return counts
 
 
@@ -207,32 +213,54 @@ def rank(
         candidate_ids.update(rows)
     if not candidate_ids:
         return []
-    candidates = db.session.scalars(
-        _base()
-        .options(
-            joinedload(Cooperation.topic).joinedload(Topic.author),
-            selectinload(Cooperation.tags),
+    # Score from plain rows; load and explain only the posts that are shown.
+    ids = sorted(candidate_ids)
+    modality_of = dict(
+        db.session.execute(
+            select(Cooperation.topic_id, Cooperation.modality)
+            .join(Topic, Topic.id == Cooperation.topic_id)
+            .where(Cooperation.topic_id.in_(ids), *looking)
+        ).all()
+    )
+    shared_by: dict[int, dict[str, list[str]]] = {topic_id: {} for topic_id in modality_of}
+    tag_rows = db.session.execute(
+        select(CooperationTag.topic_id, CooperationTag.facet, CooperationTag.value).where(
+            CooperationTag.topic_id.in_(list(modality_of))
         )
-        .where(Cooperation.topic_id.in_(sorted(candidate_ids)), *looking)
-    ).all()
+    )
+    for topic_id, facet, value in tag_rows:
+        if value in wanted.get(facet, ()):
+            shared_by[topic_id].setdefault(facet, []).append(value)
     best_text = max(text_scores.values(), default=0.0) or 1.0
-    suggestions = []
-    for cooperation in candidates:
-        shared: dict[str, list[str]] = {}
-        for tag in cooperation.tags:
-            if tag.value in wanted.get(tag.facet, ()):
-                shared.setdefault(tag.facet, []).append(tag.value)
-        if cooperation.modality in wanted.get("modality", ()):
-            shared["modality"] = [cooperation.modality]
+    scored = []
+    for topic_id, shared in shared_by.items():
+        if modality_of[topic_id] in wanted.get("modality", ()):
+            shared["modality"] = [modality_of[topic_id]]
         score = sum(WEIGHTS.get(facet, 0.0) * len(values) for facet, values in shared.items())
-        similarity = text_scores.get(cooperation.topic_id, 0.0) / best_text
+        similarity = text_scores.get(topic_id, 0.0) / best_text
         if similarity > 0.2:
             shared["text"] = ["1"]
         score += TEXT_WEIGHT * similarity
         if score > 0:
-            suggestions.append(Suggestion(cooperation, score, _reasons(shared)))
-    suggestions.sort(key=lambda s: (-s.score, -s.cooperation.topic_id))
-    return suggestions[:limit]
+            scored.append((score, topic_id, shared))
+    scored.sort(key=lambda item: (-item[0], -item[1]))
+    top = scored[:limit]
+    loaded = {
+        cooperation.topic_id: cooperation
+        for cooperation in db.session.scalars(
+            _base()
+            .options(
+                joinedload(Cooperation.topic).joinedload(Topic.author),
+                selectinload(Cooperation.tags),
+            )
+            .where(Cooperation.topic_id.in_([topic_id for _score, topic_id, _shared in top]))
+        )
+    }
+    return [
+        Suggestion(loaded[topic_id], score, _reasons(shared))
+        for score, topic_id, shared in top
+        if topic_id in loaded
+    ]
 
 
 def details_of(cooperation: Cooperation) -> dict[str, set[str]]:
