@@ -308,8 +308,53 @@ def catalog_languages() -> set[str]:
 def themes_in(expertise: str) -> set[str]:
     """Themes whose code or label, in any interface language, shares a word of four letters
     or more with the member's areas of expertise ("finanzas sociales" → social-finance)."""
-    words = {word for word in _words(expertise) if len(word) >= 4}
+    words = {word for word in _words(expertise) if len(word) >= 4} - GENERIC_WORDS
     return {code for code, label_words in _theme_words().items() if words & label_words}
+
+
+# Words in many theme labels that say nothing about the theme ("social" is in four of them).
+GENERIC_WORDS = frozenset(
+    [
+        "social",
+        "sociale",
+        "sociales",
+        "sociais",
+        "sociaux",
+        "economic",
+        "economics",
+        "economy",
+        "économique",
+        "économie",
+        "economía",
+        "económico",
+        "económica",
+        "econômico",
+        "economia",
+        "development",
+        "développement",
+        "desarrollo",
+        "desenvolvimento",
+        "services",
+        "servicios",
+        "serviços",
+        "local",
+        "locale",
+        "locales",
+        "and",
+        "et",
+        "y",
+        "e",
+        "des",
+        "les",
+        "los",
+        "las",
+        "dos",
+        "das",
+        "with",
+        "pour",
+        "para",
+    ]
+)
 
 
 def _words(text: str) -> list[str]:
