@@ -162,16 +162,17 @@ SIMILAR_KEY_TERMS = 6
 
 
 def cooperation_topics(text: str, board_id: int) -> set[int] | None:
-    """Topics of cooperation posts on the Meeting Point whose opening post or discussion
-    matches *text* (at most MEETING_TEXT_LIMIT); None when *text* holds no searchable word."""
+    """Cooperation posts on the Meeting Point whose opening post (title, description and
+    details) matches *text*, at most MEETING_TEXT_LIMIT; None when *text* holds no searchable
+    word. Unscored: the page lists by activity, so ranking every match would be wasted."""
     query, _expansions = build(parse(text))
     if query is None:
         return None
     searcher = indexer().searcher()
     found = searcher.search(
-        query,
+        q.And([query, q.Term("opening", True), q.Term("board_id", str(board_id))]),
         limit=MEETING_TEXT_LIMIT,
-        filter=q.Term("board_id", str(board_id)),
+        scored=False,
         terms=False,
     )
     return {int(hit["topic_id"]) for hit in found}
