@@ -534,5 +534,5 @@ def test_similar_wording_breaks_a_tie_between_equal_details(client, board, app):
         found = session.get(Cooperation, request_id)
         scores = search.similar_cooperations(found.topic.first_post_id, ["offer", "experience"])
         ranked = queries.suggestions_for(found, scores)
-        assert [s.cooperation.topic.title for s in ranked][0] == "Tontine tools"
+        assert ranked and ranked[0].cooperation.topic.title == "Tontine tools"
         assert "similar words" in ranked[0].reasons
