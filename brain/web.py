@@ -76,7 +76,7 @@ def fail(code: int, message: str) -> None:
     raise UserFacingError(code, message)
 
 
-def render_error(error: HTTPException):
+def render_error(error: HTTPException, **extra):
     code = error.code or 500
     if code not in ERROR_TITLES:
         code = 400 if 400 <= code < 500 else 500
@@ -85,7 +85,9 @@ def render_error(error: HTTPException):
         message = _(
             "The form has expired or was sent from elsewhere. Reload the page and try again."
         )
-    response = render_template("error.html", code=code, title=ERROR_TITLES[code], message=message)
+    response = render_template(
+        "error.html", code=code, title=ERROR_TITLES[code], message=message, **extra
+    )
     headers = {}
     if code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
@@ -105,13 +107,7 @@ def retry_wait_message() -> str | None:
 
 
 def render_rate_limited(error: HTTPException):
-    response, code, headers = render_error(error)
-    wait = retry_wait_message()
-    if wait:
-        response = render_template(
-            "error.html", code=429, title=ERROR_TITLES[429], message=ERROR_MESSAGES[429], wait=wait
-        )
-    return response, code, headers
+    return render_error(error, wait=retry_wait_message())
 
 
 def posting_key() -> str:

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from brain.forms import ConfirmForm
 from brain.models import Role
 from brain.ops.errors import OperationError
 from brain.web import fail
@@ -26,6 +27,12 @@ def administrators_only():
     if current_user.role == Role.MODERATOR and request.endpoint in OPEN_TO_MODERATORS:
         return None
     fail(403, _("Only administrators can see this page."))
+
+
+def confirmed() -> None:
+    """A button's form (nothing but its CSRF token) must have come back intact."""
+    if not ConfirmForm().validate_on_submit():
+        fail(400, _("The form could not be read. Reload the page and try again."))
 
 
 def refuse(form, problem: OperationError) -> None:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from brain import i18n
-from brain.admin import bp, forms, refuse
+from brain.admin import bp, confirmed, forms, refuse
 from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.models import Board, User
@@ -156,8 +156,7 @@ def remove_moderator(board_id: int, user_id: int):
     member = db.session.get(User, user_id)
     if member is None:
         fail(404, _("There is no member with that number."))
-    if not ConfirmForm().validate_on_submit():
-        fail(400, _("The form could not be read. Reload the page and try again."))
+    confirmed()
     try:
         ops.remove_moderator(board, current_user, member)
     except OperationError as problem:

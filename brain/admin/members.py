@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
-from brain.admin import bp, forms, refuse
+from brain.admin import bp, confirmed, forms, refuse
 from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.models import Board, ModerationLog, Role, User, utcnow
@@ -153,8 +153,7 @@ def change_role(user_id: int):
 @bp.route("/members/<id:user_id>/approve", methods=["POST"])
 def approve(user_id: int):
     member = _member(user_id)
-    if not ConfirmForm().validate_on_submit():
-        fail(400, _("The form could not be read. Reload the page and try again."))
+    confirmed()
     if ops.approve(member, current_user):
         db.session.commit()
         flash(_("%(name)s is approved and can post.", name=member.display_name), "success")
@@ -199,8 +198,7 @@ def suspend(user_id: int):
 @bp.route("/members/<id:user_id>/unsuspend", methods=["POST"])
 def lift(user_id: int):
     member = _member(user_id)
-    if not ConfirmForm().validate_on_submit():
-        fail(400, _("The form could not be read. Reload the page and try again."))
+    confirmed()
     if member.suspended_until is not None:
         lift_suspension(member, current_user)
         db.session.commit()
@@ -227,8 +225,7 @@ def ban(user_id: int):
 @bp.route("/members/<id:user_id>/unban", methods=["POST"])
 def unban(user_id: int):
     member = _member(user_id)
-    if not ConfirmForm().validate_on_submit():
-        fail(400, _("The form could not be read. Reload the page and try again."))
+    confirmed()
     if member.is_banned:
         unban_member(member, current_user)
         db.session.commit()

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from brain import i18n, settings
-from brain.admin import bp, forms
+from brain.admin import bp, confirmed, forms
 from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.models import Board, Invitation, Report, Role, User
@@ -69,8 +69,7 @@ def revoke_invitation(invitation_id: int):
         fail(404, _("There is no such invitation."))
     if current_user.role != Role.ADMIN and invitation.created_by_id != current_user.id:
         fail(403, _("Only administrators can revoke invitations made by someone else."))
-    if not ConfirmForm().validate_on_submit():
-        fail(400, _("The form could not be read. Reload the page and try again."))
+    confirmed()
     accounts.revoke_invitation(invitation)
     db.session.commit()
     flash(_("The invitation is revoked: its link no longer works."), "success")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from brain import permissions, search
 from brain.extensions import db
+from brain.forms import ConfirmForm
 from brain.forum.views import _default_language, _readable_board, _readable_topic
 from brain.i18n import content_language_codes
 from brain.meeting import catalog, charts, queries
@@ -48,17 +49,17 @@ def _topic_url(cooperation: Cooperation) -> str:
     return url_for("forum.topic", topic_id=topic.id, slug=topic.slug)
 
 
-def _valid_values(facet: str) -> set[str]:
-    return {
-        "kind": {kind.value for kind in catalog.Kind},
-        "status": {status.value for status in Status},
-        "modality": set(catalog.MODALITIES),
-        "theme": set(catalog.THEMES),
-        "country": set(catalog.REGION_OF),
-        "region": set(catalog.REGIONS),
-        "sdg": {str(number) for number in catalog.SDGS},
-        "language": set(content_language_codes()),
-    }[facet]
+# The values each facet of the listing may take in the query string.
+FACET_VALUES = {
+    "kind": {kind.value for kind in catalog.Kind},
+    "status": {status.value for status in Status},
+    "modality": set(catalog.MODALITIES),
+    "theme": set(catalog.THEMES),
+    "country": set(catalog.REGION_OF),
+    "region": set(catalog.REGIONS),
+    "sdg": {str(number) for number in catalog.SDGS},
+    "language": set(content_language_codes()),
+}
 
 
 def _selection(board: Board) -> tuple[queries.Selection, str]:
@@ -66,7 +67,7 @@ def _selection(board: Board) -> tuple[queries.Selection, str]:
     selection = queries.Selection()
     for facet in queries.FACETS:
         values = {value for value in request.args.getlist(facet)[:50] if value}
-        selection.chosen[facet] = values & _valid_values(facet)
+        selection.chosen[facet] = values & FACET_VALUES[facet]
     text = request.args.get("q", "").strip()[:500]
     if text:
         selection.topic_ids = search.cooperation_topics(text, board.id)
@@ -219,8 +220,7 @@ def accept_interest(topic_id: int, interest_id: int):
     )
     if interest is None:
         fail(404, _("There is no such expression of interest."))
-    form = StatusForm()  # only its CSRF token is used
-    if not form.validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         fail(400, _("The form was incomplete. Please try again."))
     ops.accept_interest(cooperation, interest)
     db.session.commit()
@@ -266,7 +266,6 @@ def panel(topic) -> dict | None:
         "manages": manages,
         "status_form": status_form,
         "interest_form": interest_form,
-        "accept_form": StatusForm(formdata=None) if manages else None,
         "mine": mine,
         "suggestions": queries.suggestions_for(cooperation, text_scores),
         "catalog": catalog,

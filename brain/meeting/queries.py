@@ -13,8 +13,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from brain.extensions import db
+from brain.i18n import content_language_codes
 from brain.meeting import catalog
-from brain.meeting.catalog import Kind, Status
+from brain.meeting.catalog import Kind
 from brain.models import Cooperation, CooperationTag, Topic, User
 from brain.ops.accounts import LIST_SEPARATORS
 
@@ -290,19 +291,13 @@ def profile_interests(member: User) -> dict[str, set[str]]:
     if member.country and member.country in catalog.REGION_OF:
         wanted["country"] = {member.country}
         wanted["region"] = {catalog.REGION_OF[member.country]}
-    languages = [code for code in member.spoken_languages if code in catalog_languages()]
+    languages = [code for code in member.spoken_languages if code in content_language_codes()]
     if languages:
         wanted["language"] = set(languages)
     themes = themes_in(member.expertise or "")
     if themes:
         wanted["theme"] = themes
     return wanted
-
-
-def catalog_languages() -> set[str]:
-    from brain.i18n import content_language_codes
-
-    return set(content_language_codes())
 
 
 def themes_in(expertise: str) -> set[str]:
@@ -380,7 +375,3 @@ def suggestions_for_member(member: User, limit: int = 5) -> list[Suggestion]:
         return []
     kinds = tuple(kind.value for kind in (Kind.OFFER, Kind.REQUEST))
     return rank(wanted, kinds, exclude_author=member.id, limit=limit)
-
-
-def open_statuses() -> list[str]:
-    return [Status.OPEN.value, Status.IN_DISCUSSION.value]
