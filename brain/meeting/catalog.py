@@ -4,11 +4,11 @@ regions. Codes are stored; labels are translated; region names come from CLDR (U
 from __future__ import annotations
 
 import enum
-from functools import lru_cache
 
-from babel import Locale
-from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+
+from brain.members.catalog import country_names, territory_name
 
 
 class Kind(enum.StrEnum):
@@ -135,27 +135,17 @@ REGION_OF: dict[str, str] = {
 REGIONS = tuple(REGION_COUNTRIES)
 
 
-def _reader() -> str:
-    return str(get_locale() or "en")
-
-
-@lru_cache(maxsize=8)
-def _territories(locale: str) -> dict[str, str]:
-    return dict(Locale.parse(locale).territories)
-
-
 def region_name(code: str) -> str:
-    return _territories(_reader()).get(code, code)
+    return territory_name(code)
 
 
 def country_name(code: str) -> str:
-    return _territories(_reader()).get(code, code)
+    return territory_name(code)
 
 
 def countries() -> dict[str, str]:
     """Every country the Meeting Point knows, code → name in the reader's language, by name."""
-    names = _territories(_reader())
-    return dict(sorted(((c, names.get(c, c)) for c in REGION_OF), key=lambda item: item[1]))
+    return {code: name for code, name in country_names().items() if code in REGION_OF}
 
 
 def regions_of(country_codes: list[str]) -> list[str]:

@@ -53,9 +53,20 @@ def country_names() -> dict[str, str]:
     return _countries(str(_reader()))
 
 
+def territory_name(code: str) -> str:
+    """A CLDR territory (a country, or a UN M49 region such as "202") in the reader's
+    language; the code itself when CLDR does not know it."""
+    return _territories(str(_reader())).get(code, code)
+
+
+@lru_cache(maxsize=8)
+def _territories(locale: str) -> dict[str, str]:
+    return dict(Locale.parse(locale).territories)
+
+
 @lru_cache(maxsize=8)
 def _countries(locale: str) -> dict[str, str]:
-    territories = Locale.parse(locale).territories
+    territories = _territories(locale)
     countries = {
         code: name
         for code, name in territories.items()
