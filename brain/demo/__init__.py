@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from brain.extensions import db
-from brain.members.catalog import EDITIONS
 from brain.models import Board, BoardModerator, BoardTranslation, Post, Role, User, utcnow
 from brain.ops.accounts import register_member, update_profile
 from brain.ops.cooperation import (
@@ -22,11 +21,6 @@ from brain.ops.posts import reply, start_topic
 
 CONTENT = Path(__file__).with_name("content.json")
 MEETING = Path(__file__).with_name("meeting.json")
-# content.json names editions as people say them ("Agadir 2013"); codes are "agadir-2013".
-EDITION_BY_NAME = {
-    f"{edition.code.rsplit('-', 1)[0].replace('-', ' ').title()} {edition.code[-4:]}": edition.code
-    for edition in EDITIONS
-}
 
 
 def load_demo(path: Path = CONTENT) -> list[dict]:
@@ -72,7 +66,7 @@ def load_demo(path: Path = CONTENT) -> list[dict]:
             country=spec.get("country"),
             organisation=spec.get("organisation", ""),
             spoken_languages=spec.get("languages", []),
-            editions=[EDITION_BY_NAME[name] for name in spec.get("editions", [])],
+            editions=spec.get("editions", []),
             expertise=", ".join(spec.get("expertise", [])),
             bio=spec.get("bio", ""),
         )
@@ -164,14 +158,17 @@ def load_meeting_point(
                 when=_later(start, item, now),
             )
         for item in spec.get("interests", []):
-            interest = express_interest(cooperation, members[item["member"]], item["message"])
-            interest.created_at = _later(start, item, now)
+            interest = express_interest(
+                cooperation, members[item["member"]], item["message"], when=_later(start, item, now)
+            )
             if "accepted" in item:
-                accept_interest(cooperation, interest)
-                interest.accepted_at = _later(start, item["accepted"], now)
+                accept_interest(cooperation, interest, when=_later(start, item["accepted"], now))
         for item in spec.get("statuses", []):
-            change_status(cooperation, author, item["status"], item.get("note", ""))
-            when = _later(start, item, now)
-            cooperation.history[-1].created_at = when
-            cooperation.status_changed_at = when
+            change_status(
+                cooperation,
+                author,
+                item["status"],
+                item.get("note", ""),
+                when=_later(start, item, now),
+            )
     db.session.flush()

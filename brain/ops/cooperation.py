@@ -137,7 +137,9 @@ def edit_cooperation(cooperation: Cooperation, details: Details) -> None:
     _apply(cooperation, details)
 
 
-def change_status(cooperation: Cooperation, actor: User, new: str, note: str = "") -> None:
+def change_status(
+    cooperation: Cooperation, actor: User, new: str, note: str = "", *, when=None
+) -> None:
     """Move to status *new* if the transition is allowed; the change is kept in the history."""
     try:
         target = Status(new)
@@ -158,7 +160,7 @@ def change_status(cooperation: Cooperation, actor: User, new: str, note: str = "
             _l("Accept the interest of at least one partner before marking the post matched."),
             field="status",
         )
-    now = utcnow()
+    now = when or utcnow()
     cooperation.status = target
     cooperation.status_changed_at = now
     cooperation.history.append(
@@ -172,7 +174,9 @@ def change_status(cooperation: Cooperation, actor: User, new: str, note: str = "
     )
 
 
-def express_interest(cooperation: Cooperation, member: User, message: str) -> Interest:
+def express_interest(
+    cooperation: Cooperation, member: User, message: str, *, when=None
+) -> Interest:
     message = clean_text(message).strip()
     if not message:
         raise OperationError(_l("Say a few words about your interest."), field="message")
@@ -188,14 +192,14 @@ def express_interest(cooperation: Cooperation, member: User, message: str) -> In
         raise OperationError(
             _l("You have already expressed interest in this post."), field="message"
         )
-    interest = Interest(member_id=member.id, message=message)
+    interest = Interest(member_id=member.id, message=message, created_at=when or utcnow())
     cooperation.interests.append(interest)
     db.session.flush()
     return interest
 
 
-def accept_interest(cooperation: Cooperation, interest: Interest) -> None:
+def accept_interest(cooperation: Cooperation, interest: Interest, *, when=None) -> None:
     if interest.topic_id != cooperation.topic_id:
         raise OperationError(_l("That interest belongs to another post."))
     if interest.accepted_at is None:
-        interest.accepted_at = utcnow()
+        interest.accepted_at = when or utcnow()
