@@ -390,3 +390,26 @@ def test_excerpts_escape_what_the_post_says(client):
     html = client.get("/search", query_string={"q": "tontine"}).get_data(as_text=True)
     excerpt = html.split('class="excerpt"')[1].split("</p>")[0]
     assert "<script>" not in excerpt and "&lt;script&gt;" in excerpt
+
+
+def test_an_index_made_before_a_new_field_gains_it_and_keeps_its_documents(app, tmp_path):
+    # An index written by an older version (here: without the Meeting Point's "coop" field)
+    # is opened, not rebuilt: the field is added and the documents already in it stay.
+    from whoosh import index as whoosh_index
+    from whoosh.fields import Schema
+
+    from brain.extensions import db
+    from brain.search.index import WRITER_ARGS, Indexer
+    from brain.search.schema import build_schema
+
+    old = build_schema()
+    old_schema = Schema(**{name: field for name, field in old.items() if name != "coop"})
+    folder = tmp_path / "old-index"
+    folder.mkdir()
+    writer = whoosh_index.create_in(str(folder), old_schema).writer(**WRITER_ARGS)
+    writer.add_document(post_id="1", topic_id="1", board_id="1", content_en="tontines")
+    writer.commit()
+    with app.app_context():
+        indexer = Indexer(str(folder), db.engine, mode="sync")
+        assert "coop" in indexer.index().schema.names()
+        assert indexer.searcher().doc_count() == 1  # the indexer closes its searcher
