@@ -251,14 +251,9 @@ def query_cases(generator: corpus.TextGenerator) -> list[QueryCase]:
 
 def _as_the_view(text: str) -> tuple[search.Results, list]:
     """What search_page does before rendering: readable boards, search, the posts."""
-    boards = queries.readable_boards(current_user)
-    readable = [b.id for b in boards]
-    every_board = db.session.scalars(select(Board.id)).all()
+    boards, unreadable = queries.boards_by_access(current_user)
     results = search.search(
-        text,
-        readable,
-        search.Filters(),
-        unreadable_board_ids=sorted(set(every_board) - set(readable)),
+        text, [b.id for b in boards], search.Filters(), unreadable_board_ids=unreadable
     )
     return results, search_views._load(results.hits)
 

@@ -33,8 +33,15 @@ class TopicPage:
 
 
 def readable_boards(actor: Actor) -> list[Board]:
+    return boards_by_access(actor)[0]
+
+
+def boards_by_access(actor: Actor) -> tuple[list[Board], list[int]]:
+    """The boards *actor* may read, in order, and the ids of those they may not (one query)."""
     boards = db.session.scalars(select(Board).order_by(Board.position, Board.id)).all()
-    return [board for board in boards if can_read_board(actor, board)]
+    readable = [board for board in boards if can_read_board(actor, board)]
+    unreadable = [board.id for board in boards if not can_read_board(actor, board)]
+    return readable, unreadable
 
 
 def board_stats(board_ids: list[int]) -> dict[int, tuple[int, int, object]]:

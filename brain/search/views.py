@@ -14,7 +14,7 @@ from brain import search
 from brain.extensions import db
 from brain.forum import queries
 from brain.i18n import content_language_codes
-from brain.models import Board, Post, Topic
+from brain.models import Post, Topic
 from brain.ops.accounts import username_key
 from brain.web import limit_from
 
@@ -37,7 +37,7 @@ def _date(name: str, end_of_day: bool = False) -> tuple[datetime | None, str | N
 @limit_from("RATELIMIT_SEARCH", methods=("GET",), exempt_when=lambda: not request.args.get("q"))
 def search_page():
     text = request.args.get("q", "")
-    boards = queries.readable_boards(current_user)
+    boards, unreadable_ids = queries.boards_by_access(current_user)
     readable_ids = [board.id for board in boards]
     problems = []
     board_slug = request.args.get("board", "")
@@ -62,14 +62,13 @@ def search_page():
             since=since,
             until=until,
         )
-        every_board = db.session.scalars(select(Board.id)).all()
         results = search.search(
             text,
             readable_ids,
             filters,
             page=page,
             newest_first=newest,
-            unreadable_board_ids=sorted(set(every_board) - set(readable_ids)),
+            unreadable_board_ids=unreadable_ids,
         )
         posts = _load(results.hits)
     return render_template(
