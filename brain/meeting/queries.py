@@ -17,7 +17,7 @@ from brain.i18n import content_language_codes
 from brain.meeting import catalog
 from brain.meeting.catalog import Kind
 from brain.models import Cooperation, CooperationTag, Topic, User
-from brain.ops.accounts import LIST_SEPARATORS
+from brain.ops.text import LIST_SEPARATORS
 
 PAGE = 20
 TAG_FACETS = ("theme", "country", "region", "sdg", "language")

@@ -19,6 +19,7 @@ from brain.extensions import db
 from brain.models import Invitation, MemberEdition, Role, User, utcnow
 from brain.ops.errors import OperationError
 from brain.ops.text import (
+    LIST_SEPARATORS,
     clean_text,
     has_forbidden_characters,
     has_invisible_characters,
@@ -240,8 +241,6 @@ def set_role(member: User, role: Role, boards: list | None = None) -> None:
 
 
 BIO_MAX = 2000
-# Commas as people type them: Latin, Arabic (،), full-width (，), and semicolons.
-LIST_SEPARATORS = re.compile(r"[,;\u060c\u061b\uff0c]")
 EXPERTISE_MAX = 300
 
 

@@ -9,6 +9,8 @@ from functools import cache
 # Control characters other than tab/newline, lone surrogates, and bidi overrides/isolates
 # that could disguise text; zero-width joiners stay (Arabic and Indic scripts need them).
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Commas as people type them: Latin, Arabic (،), full-width (，), and semicolons.
+LIST_SEPARATORS = re.compile(r"[,;\u060c\u061b\uff0c]")
 _SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
 _SLUG_GAPS = re.compile(r"[\s_-]+")
 
