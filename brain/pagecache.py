@@ -74,7 +74,6 @@ class PageCache:
         self.engine = None
         self.entries: OrderedDict[tuple, tuple] = OrderedDict()
         self.lock = threading.Lock()
-        self.hits = self.misses = 0
 
     # The counter -------------------------------------------------------------------------
 
@@ -130,10 +129,8 @@ class PageCache:
         if entry is not None:
             stored_version, stored_at, status, headers, body = entry
             if stored_version == version and now - stored_at < seconds:
-                self.hits += 1
                 start_response(status, [*headers, ("X-Page-Cache", "hit")])
                 return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
-        self.misses += 1
         return self._render_and_keep(environ, start_response, key, version, now)
 
     def _render_and_keep(self, environ, start_response, key, version, now):
