@@ -532,7 +532,68 @@ def test_similar_wording_breaks_a_tie_between_equal_details(client, board, app):
         from brain import search
 
         found = session.get(Cooperation, request_id)
-        scores = search.similar_cooperations(found.topic.first_post_id, ["offer", "experience"])
+        scores = search.similar_cooperations(found.topic.first_post_id)
         ranked = queries.suggestions_for(found, scores)
         assert ranked and ranked[0].cooperation.topic.title == "Tontine tools"
         assert "similar words" in ranked[0].reasons
+
+
+def test_words_match_the_opening_posts_of_the_meeting_point_only(client, board, app):
+    author = make_user()
+    topic_id = post(author, board, title="Huertos urbanos", body="Huertos en la ciudad.",
+                    language="es", themes=["rural-development"])  # fmt: skip
+    other = post(author, board, title="Vivienda", body="Cooperativas de vivienda.", language="es")
+    # A reply that mentions the word does not make its post a match, nor does a topic on an
+    # ordinary board.
+    from tests.factories import make_board, make_reply, make_topic, opening_post
+
+    make_reply(parent=opening_post(fetch(Topic, other)), author=author, body="¿Y los huertos?",
+               language="es")  # fmt: skip
+    make_topic(board=make_board(), author=author, title="Huertos", body="Huertos.", language="es")
+    with app.test_request_context():
+        from brain import search
+
+        assert search.cooperation_topics("huertos") == {topic_id}
+        assert search.cooperation_topics("   ") is None
+
+
+def test_an_index_from_before_the_meeting_fields_indexes_the_cooperation_posts_again(
+    app, board, tmp_path
+):
+    # An index written before the Meeting Point had fields of its own holds the opening post
+    # in its content field only: opening it adds the fields and queues the cooperation posts,
+    # and once the queue is applied the Meeting Point's words find them.
+    from whoosh import index as whoosh_index
+    from whoosh.fields import Schema
+
+    from brain import search
+    from brain.extensions import db
+    from brain.search.index import WRITER_ARGS, Indexer
+    from brain.search.schema import MEETING_FIELDS, build_schema
+
+    topic_id = post(make_user(), board, title="Huertos urbanos", body="Huertos.", language="es")
+    first_post = fetch(Topic, topic_id).first_post_id
+    old_schema = Schema(
+        **{
+            name: field
+            for name, field in build_schema().items()
+            if name != "topic" and name not in MEETING_FIELDS
+        }
+    )
+    folder = tmp_path / "old-index"
+    folder.mkdir()
+    writer = whoosh_index.create_in(str(folder), old_schema).writer(**WRITER_ARGS)
+    writer.add_document(post_id=str(first_post), topic_id=str(topic_id), board_id=str(board),
+                        opening=True, language="es", content_es="huertos urbanos")  # fmt: skip
+    writer.commit()
+    own = app.extensions["brain_search"]
+    with app.test_request_context():
+        app.extensions["brain_search"] = Indexer(str(folder), db.engine, mode="sync")
+        try:
+            assert search.cooperation_topics("huertos") == set()
+            assert search.indexer().pending() == 1
+            assert search.indexer().drain(blocking=True) == 1
+            assert search.cooperation_topics("huertos") == {topic_id}
+        finally:
+            search.indexer()._forget_searcher()
+            app.extensions["brain_search"] = own

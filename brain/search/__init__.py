@@ -6,6 +6,7 @@ the outbox (brain.search.outbox) and the indexer (brain.search.index).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,11 +15,12 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 from whoosh import highlight
 from whoosh import query as q
+from whoosh.reading import TermNotFound
 
 from brain.search import outbox
 from brain.search.index import Indexer
 from brain.search.query import Expansion, build, parse
-from brain.search.schema import content_field
+from brain.search.schema import content_field, meeting_field
 
 PER_PAGE = 20
 MAX_PAGE = 50
@@ -157,54 +159,98 @@ def search(
 
 # --- the Meeting Point -------------------------------------------------------------------
 
-MEETING_TEXT_LIMIT = 5000
+MEETING_TEXT_LIMIT = 20_000
+COOPERATION_KINDS = ("offer", "request", "experience")
 SIMILAR_KEY_TERMS = 6
+SIMILAR_CANDIDATE_TERMS = 20
+COMMON_TERM_SHARE = 0.02
+COMMON_TERM_FLOOR = 20
 
 
-def cooperation_topics(text: str, board_id: int) -> set[int] | None:
-    """Cooperation posts on the Meeting Point whose opening post (title, description and
-    details) matches *text*, at most MEETING_TEXT_LIMIT; None when *text* holds no searchable
-    word. Unscored: the page lists by activity, so ranking every match would be wasted."""
-    query, _expansions = build(parse(text))
+def _topic_reader(searcher):
+    """docnum → topic id, from the "topic" column of each segment (a segment written before
+    the column existed falls back to the stored fields). Whoosh's own reader over several
+    segments misplaces documents when some segments lack the column, so each is read here."""
+    leaves = searcher.leaf_searchers()
+    offsets = [offset for _leaf, offset in leaves]
+    columns = [
+        leaf.reader().column_reader("topic") if leaf.reader().has_column("topic") else None
+        for leaf, _offset in leaves
+    ]
+
+    def topic_of(docnum: int) -> int:
+        n = bisect_right(offsets, docnum) - 1
+        column = columns[n]
+        found = column[docnum - offsets[n]] if column is not None else 0
+        return found or int(searcher.stored_fields(docnum)["topic_id"])
+
+    return topic_of
+
+
+def cooperation_topics(text: str) -> set[int] | None:
+    """Cooperation posts whose opening post (title, description and details) matches *text*,
+    at most MEETING_TEXT_LIMIT; None when *text* holds no searchable word. Unscored: the page
+    lists by activity, so ranking every match would be wasted."""
+    query, _expansions = build(parse(text), meeting_field)
     if query is None:
         return None
     searcher = indexer().searcher()
-    found = searcher.search(
-        q.And([query, q.Term("opening", True), q.Term("board_id", str(board_id))]),
-        limit=MEETING_TEXT_LIMIT,
-        scored=False,
-        terms=False,
-    )
-    return {int(hit["topic_id"]) for hit in found}
+    topic_of = _topic_reader(searcher)
+    found = sorted(_matching(searcher, query))[:MEETING_TEXT_LIMIT]
+    return {topic_of(docnum) for docnum in found}
 
 
-def similar_cooperations(opening_post_id: int, kinds: list[str], limit: int = 50) -> dict:
-    """Cooperation posts of *kinds* still looking for partners whose opening text resembles
-    this post's: topic id → score.
+def _matching(searcher, query: q.Query) -> set[int]:
+    """The documents matching *query*, unscored, by set operations on each term's postings.
+    Whoosh's matchers walk a union one document at a time in Python, and a glossary word
+    expands to a union of a dozen terms or more; sets do the same work in C."""
+    if isinstance(query, q.Term):
+        try:
+            return set(searcher.postings(query.fieldname, query.text).all_ids())
+        except TermNotFound:
+            return set()
+    if isinstance(query, q.Or):
+        return set().union(*(_matching(searcher, part) for part in query.subqueries))
+    if isinstance(query, q.And):
+        found = _matching(searcher, query.subqueries[0])
+        for part in query.subqueries[1:]:
+            if not found:
+                break
+            found &= _matching(searcher, part)
+        return found
+    if isinstance(query, q.AndNot):
+        return _matching(searcher, query.a) - _matching(searcher, query.b)
+    return set(searcher.docs_for_query(query))  # phrases: positions are Whoosh's business
 
-    "More like this" done cheaply: the post's few most distinctive words in its own language
-    field, searched together with the Meeting Point conditions (Whoosh's own more_like scores
-    every post sharing any key word before filtering, ~3 times slower at 10,000 posts)."""
+
+def similar_cooperations(opening_post_id: int, limit: int = 150) -> dict:
+    """Cooperation posts whose opening text resembles this post's: topic id → score. The
+    caller keeps those of the kinds and statuses it wants (in SQL, where that is cheap).
+
+    "More like this" done cheaply: the post's few most distinctive words, searched in the
+    Meeting Point's fields only. As in Lucene's MoreLikeThis, a word found in more than a
+    small share of cooperation posts is left out: it says little about what a post is about,
+    and matching it would walk thousands of postings."""
     searcher = indexer().searcher()
     docnum = searcher.document_number(post_id=str(opening_post_id))
     if docnum is None:
         return {}
     stored = searcher.stored_fields(docnum)
-    fieldname = content_field(stored.get("language", "und"))
+    fieldname = meeting_field(stored.get("language", "und"))
+    posts = sum(searcher.doc_frequency("coop", f"kind:{kind}") for kind in COOPERATION_KINDS)
+    too_common = max(COMMON_TERM_FLOOR, COMMON_TERM_SHARE * posts)
+    candidates = searcher.key_terms_from_text(
+        fieldname, stored.get("text", ""), numterms=SIMILAR_CANDIDATE_TERMS
+    )
     key_terms = [
         word
-        for word, _weight in searcher.key_terms_from_text(
-            fieldname, stored.get("text", ""), numterms=SIMILAR_KEY_TERMS
-        )
-    ]
+        for word, _weight in candidates
+        if searcher.doc_frequency(fieldname, word) <= too_common
+    ][:SIMILAR_KEY_TERMS]
     if not key_terms:
         return {}
-    wanted = q.And(
-        [
-            q.Or([q.Term(fieldname, word) for word in key_terms]),
-            q.Or([q.Term("coop", f"kind:{kind}") for kind in kinds]),
-            q.Or([q.Term("coop", "status:open"), q.Term("coop", "status:in_discussion")]),
-        ]
+    hits = searcher.search(
+        q.Or([q.Term(fieldname, word) for word in key_terms]), limit=limit, terms=False
     )
-    hits = searcher.search(wanted, limit=limit, terms=False)
-    return {int(hit["topic_id"]): hit.score for hit in hits if hit.docnum != docnum}
+    topic_of = _topic_reader(searcher)
+    return {topic_of(hit.docnum): hit.score for hit in hits if hit.docnum != docnum}

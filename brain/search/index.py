@@ -23,8 +23,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 from whoosh import index as whoosh_index
 
-from brain.models import Post, SearchOutbox, Topic
-from brain.search.schema import build_schema, content_field
+from brain.models import Cooperation, Post, SearchOutbox, Topic
+from brain.search.schema import MEETING_FIELDS, build_schema, content_field, meeting_field
 
 log = logging.getLogger(__name__)
 # The same rule as indexable(), in SQL (with posts joined to their topics).
@@ -46,6 +46,7 @@ def document(post: Post) -> dict:
     fields = {
         "post_id": str(post.id),
         "topic_id": str(topic.id),
+        "topic": topic.id,
         "board_id": str(topic.board_id),
         "author": post.author.username_key,
         "language": post.language,
@@ -56,6 +57,7 @@ def document(post: Post) -> dict:
     }
     if post.is_opening and topic.cooperation is not None:
         fields["coop"] = " ".join(cooperation_tokens(topic.cooperation))
+        fields[meeting_field(post.language)] = text
     return fields
 
 
@@ -129,8 +131,9 @@ class Indexer:
         return self._ix
 
     def _add_new_fields(self) -> None:
-        """Give an index made by an older version the fields added since (documents indexed
-        before lack them until `brain search rebuild`)."""
+        """Give an index made by an older version the fields added since. Documents indexed
+        before lack them until `brain search rebuild`, except the cooperation posts when the
+        Meeting Point's own fields are new: those are queued to be indexed again."""
         missing = [
             (name, field)
             for name, field in build_schema().items()
@@ -144,6 +147,17 @@ class Indexer:
                 writer.add_field(name, field)
             writer.commit()
         self._ix = whoosh_index.open_dir(str(self.directory))
+        if any(name in MEETING_FIELDS for name, _field in missing):
+            self._enqueue_cooperation_posts()
+
+    def _enqueue_cooperation_posts(self) -> None:
+        with Session(self.engine) as session:
+            openings = select(Topic.first_post_id).join(
+                Cooperation, Cooperation.topic_id == Topic.id
+            )
+            post_ids = session.scalars(openings.where(Topic.first_post_id.is_not(None))).all()
+            session.add_all(SearchOutbox(post_id=post_id) for post_id in post_ids)
+            session.commit()
 
     def searcher(self):
         """A long-lived searcher for this thread, refreshed to see the latest commit."""
@@ -203,6 +217,7 @@ class Indexer:
         re-checks the outbox after releasing it, so nothing enqueued before then is missed.
         """
         applied = 0
+        self.index()  # opened before the lock: upgrading an old index takes it
         with self._process_lock:
             while True:
                 with _file_lock(self._lock_path, blocking) as locked:
@@ -308,11 +323,13 @@ class Indexer:
         }
 
     def optimize(self) -> None:
+        self.index()
         with _file_lock(self._lock_path, blocking=True):
             self.index().optimize()
 
     def clear(self) -> None:
         """Empty the index and the outbox (tests)."""
+        self.index()
         with _file_lock(self._lock_path, blocking=True):
             with Session(self.engine) as session:
                 session.execute(delete(SearchOutbox))

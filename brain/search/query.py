@@ -9,6 +9,7 @@ analysed once per content language and searched in that language's field.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from whoosh import query as q
@@ -69,12 +70,15 @@ def parse(text: str) -> ParsedQuery:
     return parsed
 
 
-def _match(text: str, language: str, boost: float = 1.0) -> q.Query | None:
+FieldOf = Callable[[str], str]  # language → the field its text is indexed in
+
+
+def _match(text: str, language: str, field_of: FieldOf, boost: float = 1.0) -> q.Query | None:
     """*text* in *language*'s field: a term, or a phrase when it analyses to several terms."""
     words = terms(text, language)
     if not words:
         return None
-    fieldname = content_field(language)
+    fieldname = field_of(language)
     if len(words) == 1:
         return q.Term(fieldname, words[0], boost=boost)
     return q.Phrase(fieldname, words, boost=boost)
@@ -94,8 +98,11 @@ def _any_of(parts: list[q.Query | None]) -> q.Query | None:
     return parts[0] if len(parts) == 1 else q.Or(parts)
 
 
-def build(parsed: ParsedQuery) -> tuple[q.Query | None, list[Expansion]]:
-    """The Whoosh query for *parsed*, and the glossary expansions it contains."""
+def build(
+    parsed: ParsedQuery, field_of: FieldOf = content_field
+) -> tuple[q.Query | None, list[Expansion]]:
+    """The Whoosh query for *parsed*, and the glossary expansions it contains; *field_of*
+    names the field each language is searched in (the posts' by default)."""
     wanted = parsed.wanted
     if not wanted:
         return None, []
@@ -104,7 +111,9 @@ def build(parsed: ParsedQuery) -> tuple[q.Query | None, list[Expansion]]:
     word_positions = [i for i, item in enumerate(wanted) if not item.phrase]
     found = glossary.find(words)
 
-    exact = _any_of([_all_of([_match(item.text, lang) for item in wanted]) for lang in LANGUAGES])
+    exact = _any_of(
+        [_all_of([_match(item.text, lang, field_of) for item in wanted]) for lang in LANGUAGES]
+    )
     alternatives = [exact]
     expansions = []
     for match in found:
@@ -113,17 +122,23 @@ def build(parsed: ParsedQuery) -> tuple[q.Query | None, list[Expansion]]:
         written = " ".join(words[match.start : match.start + match.length])
         added = []
         for lang, lang_terms in match.concept.terms.items():
-            equivalents = _any_of([_match(term, lang, EXPANSION_BOOST) for term in lang_terms])
+            equivalents = _any_of(
+                [_match(term, lang, field_of, EXPANSION_BOOST) for term in lang_terms]
+            )
             if equivalents is None:
                 continue
-            alternatives.append(_all_of([equivalents, *[_match(item.text, lang) for item in rest]]))
+            alternatives.append(
+                _all_of([equivalents, *[_match(item.text, lang, field_of) for item in rest]])
+            )
             added.extend((lang, term) for term in lang_terms)
         expansions.append(Expansion(written, added))
 
     query = _any_of(alternatives)
     if query is None:
         return None, expansions
-    unwanted = _any_of([_match(item.text, lang) for item in parsed.excluded for lang in LANGUAGES])
+    unwanted = _any_of(
+        [_match(item.text, lang, field_of) for item in parsed.excluded for lang in LANGUAGES]
+    )
     if unwanted is not None:
         query = q.AndNot(query, unwanted)
     return query, expansions
