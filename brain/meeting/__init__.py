@@ -4,8 +4,11 @@ any other) with structured details beside it (brain.models.cooperation)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -20,7 +23,7 @@ from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, Stat
 from brain.models import Board, Cooperation, Interest
 from brain.ops import cooperation as ops
 from brain.ops.errors import OperationError
-from brain.web import created, fail, limit_from, posting_key
+from brain.web import created, fail, language_name, limit_from, posting_key
 
 bp = Blueprint("meeting", __name__, url_prefix="/meeting-point")
 MAX_PAGE = 10_000
@@ -62,6 +65,62 @@ FACET_VALUES = {
 }
 
 
+# The facets in the order the page shows them, with their titles and value labels.
+FACET_TITLES = (
+    ("kind", _l("Kind")),
+    ("status", _l("Status")),
+    ("theme", _l("Theme")),
+    ("modality", _l("Form of cooperation")),
+    ("region", _l("Region")),
+    ("country", _l("Country")),
+    ("sdg", _l("SDG")),
+    ("language", _l("Working language")),
+)
+FACET_LABELS = {
+    "kind": catalog.KIND_LABELS.__getitem__,
+    "status": catalog.STATUS_LABELS.__getitem__,
+    "theme": catalog.THEMES.__getitem__,
+    "modality": catalog.MODALITIES.__getitem__,
+    "region": catalog.region_name,
+    "country": catalog.country_name,
+    "sdg": catalog.sdg_label,
+    "language": language_name,
+}
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    checked: bool
+
+
+@dataclass
+class FacetGroup:
+    facet: str
+    title: str
+    options: list[FacetOption]
+
+
+def _facet_groups(counts: dict, selection: queries.Selection) -> list[FacetGroup]:
+    """What the filter form lists: each facet's values, most posts first, with their counts;
+    a chosen value stays listed (to be unticked) even when it would give nothing."""
+    groups = []
+    for facet, title in FACET_TITLES:
+        chosen = selection.chosen.get(facet, set())
+        found = dict.fromkeys(chosen, 0) | counts[facet]
+        label = FACET_LABELS[facet]
+        options = [
+            FacetOption(value, str(label(value)), count, value in chosen)
+            for value, count in found.items()
+        ]
+        options.sort(key=lambda option: (-option.count, option.label))
+        if options:
+            groups.append(FacetGroup(facet, str(title), options))
+    return groups
+
+
 def _selection(board: Board) -> tuple[queries.Selection, str]:
     """The facets chosen in the query string (unknown values are ignored), and the text."""
     selection = queries.Selection()
@@ -70,7 +129,7 @@ def _selection(board: Board) -> tuple[queries.Selection, str]:
         selection.chosen[facet] = values & FACET_VALUES[facet]
     text = request.args.get("q", "").strip()[:500]
     if text:
-        selection.topic_ids = search.cooperation_topics(text, board.id)
+        selection.topic_ids = search.cooperation_topics(text)
     return selection, text
 
 
@@ -96,8 +155,7 @@ def home():
         total=total,
         page=page,
         pages=max(1, -(-total // queries.PAGE)),
-        counts=counts,
-        selection=selection,
+        facet_groups=_facet_groups(counts, selection),
         chosen_args=chosen_args,
         text=text,
         suggestions=suggestions,
@@ -258,9 +316,8 @@ def panel(topic) -> dict | None:
     ):
         interest_form = InterestForm(formdata=None)
     text_scores = {}
-    kinds = [kind.value for kind in queries.COMPLEMENT[catalog.Kind(cooperation.kind)]]
     if topic.first_post_id:
-        text_scores = search.similar_cooperations(topic.first_post_id, kinds)
+        text_scores = search.similar_cooperations(topic.first_post_id)
     return {
         "cooperation": cooperation,
         "manages": manages,

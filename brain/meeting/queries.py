@@ -4,12 +4,15 @@ tag with the post (through the (facet, value) index), never the whole table."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
-from flask import g
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, and_, case, false, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import joinedload, selectinload
 
 from brain.extensions import db
@@ -32,7 +35,30 @@ COMPLEMENT = {
 # How much each shared detail weighs in a suggestion's score.
 WEIGHTS = {"theme": 3.0, "modality": 2.0, "country": 2.0, "region": 1.0, "language": 1.5}
 TEXT_WEIGHT = 2.0
+SELECTIVE_FACETS = ("theme", "country")  # details that alone make a post a candidate
 CANDIDATES = 200
+LISTED_IDS = 500
+
+
+def _hidden_topics():
+    """Ids of hidden topics: few, and read through a partial index."""
+    return select(Topic.id).where(Topic.hidden_at.is_not(None))
+
+
+def _hidden_cooperations():
+    return Cooperation.topic_id.in_(_hidden_topics())
+
+
+def _id_list(ids: set[int]):
+    """*ids* for ``column.in_()``. A few are listed, so the database looks each one up; many
+    (a text query may match thousands of posts) are bound as one parameter, since an IN list
+    would be rendered and bound one parameter per id in every statement."""
+    ordered = sorted(ids)
+    if len(ordered) <= LISTED_IDS:
+        return ordered or [0]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return select(func.unnest(literal(ordered, ARRAY(Integer))))
+    return select(func.json_each(json.dumps(ordered)).table_valued("value").c.value)
 
 
 @dataclass
@@ -43,20 +69,30 @@ class Selection:
     chosen: dict[str, set[str]] = field(default_factory=dict)
     topic_ids: set[int] | None = None
 
-    def conditions(self, skip: str | None = None) -> list:
-        where = [Topic.hidden_at.is_(None)]
+    def conditions(
+        self, topic_id=Cooperation.topic_id, skip: str | None = None, visible: bool = True
+    ) -> list:
+        """The selection as conditions on *topic_id*, a column of cooperation topic ids
+        (the cooperations' own, or the tags'), leaving out the facet *skip*, and hidden
+        posts unless *visible* is false. Each is a subquery on an index, so counting needs
+        no join with the (wide) topics table."""
+        where = [topic_id.not_in(_hidden_topics())] if visible else []
         for facet, values in self.chosen.items():
             if facet == skip or not values:
                 continue
             if facet in COLUMN_FACETS:
-                where.append(getattr(Cooperation, facet).in_(sorted(values)))
+                chosen = getattr(Cooperation, facet).in_(sorted(values))
+                if topic_id is Cooperation.topic_id:
+                    where.append(chosen)
+                else:
+                    where.append(topic_id.in_(select(Cooperation.topic_id).where(chosen)))
             else:
                 tagged = select(CooperationTag.topic_id).where(
                     CooperationTag.facet == facet, CooperationTag.value.in_(sorted(values))
                 )
-                where.append(Cooperation.topic_id.in_(tagged))
+                where.append(topic_id.in_(tagged))
         if self.topic_ids is not None:
-            where.append(Cooperation.topic_id.in_(sorted(self.topic_ids) or [0]))
+            where.append(topic_id.in_(_id_list(self.topic_ids)))
         return where
 
 
@@ -66,9 +102,7 @@ def _base():
 
 def listing(selection: Selection, page: int) -> tuple[list[Cooperation], int]:
     where = selection.conditions()
-    total = db.session.scalar(
-        select(func.count()).select_from(Cooperation).join(Topic).where(*where)
-    )
+    total = db.session.scalar(select(func.count()).select_from(Cooperation).where(*where))
     rows = db.session.scalars(
         _base()
         .options(
@@ -86,38 +120,53 @@ def listing(selection: Selection, page: int) -> tuple[list[Cooperation], int]:
 def facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
     """For each facet, value → how many posts the page would list if that value were added
     to the others chosen. Chosen values of the same facet are left out while counting it, so
-    the count is what ticking that value would show (OR within a facet)."""
-    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
-    for facet in COLUMN_FACETS:
-        column = getattr(Cooperation, facet)
-        rows = db.session.execute(
-            select(column, func.count())
-            .select_from(Cooperation)
-            .join(Topic)
-            .where(*selection.conditions(skip=facet))
-            .group_by(column)
-        )
-        counts[facet] = {value: count for value, count in rows}
-    # Tag facets. Those with nothing chosen all count over the same posts (every chosen facet
+    the count is what ticking that value would show (OR within a facet).
+
+    With nothing chosen, every tag row is counted, and hidden posts are taken out by
+    subtraction: they are few or none, and counting them apart costs less than testing every
+    row against them. A selection's own subqueries make its rows few, so there the hidden
+    posts are left out as the listing leaves them out."""
+    counts: dict[str, Counter] = {facet: Counter() for facet in FACETS}
+    everything = not any(selection.chosen.values()) and selection.topic_ids is None
+    hidden = set()
+    if everything:
+        hidden = set(db.session.scalars(select(Cooperation.topic_id).where(_hidden_cooperations())))
+    passes = [(1, None)] + ([(-1, _id_list(hidden))] if hidden else [])
+    # Tag facets with nothing chosen all count over the same posts (every chosen facet
     # applied), so one query groups them by (facet, value); a facet with values chosen counts
     # over the posts the *other* facets allow, in a query of its own.
     unchosen = [facet for facet in TAG_FACETS if not selection.chosen.get(facet)]
     groups = [(unchosen, None)] if unchosen else []
     groups += [([facet], facet) for facet in TAG_FACETS if selection.chosen.get(facet)]
-    for facets, skip in groups:
-        allowed = (
-            select(Cooperation.topic_id)
-            .join(Topic, Topic.id == Cooperation.topic_id)
-            .where(*selection.conditions(skip=skip))
-        )
-        rows = db.session.execute(
-            select(CooperationTag.facet, CooperationTag.value, func.count())
-            .where(CooperationTag.facet.in_(facets), CooperationTag.topic_id.in_(allowed))
-            .group_by(CooperationTag.facet, CooperationTag.value)
-        )
-        for facet, value, count in rows:
-            counts[facet][value] = count
-    return counts
+    for sign, among in passes:
+        for facet in COLUMN_FACETS:
+            column = getattr(Cooperation, facet)
+            where = selection.conditions(skip=facet, visible=not everything)
+            if among is not None:
+                where.append(Cooperation.topic_id.in_(among))
+            rows = db.session.execute(
+                select(column, func.count()).select_from(Cooperation).where(*where).group_by(column)
+            )
+            for value, count in rows:
+                counts[facet][value] += sign * count
+        for facets, skip in groups:
+            where = selection.conditions(CooperationTag.topic_id, skip=skip, visible=not everything)
+            if among is None:
+                where.append(CooperationTag.facet.in_(facets))
+            else:  # the few hidden posts' tags, found by topic (facets are sorted out below)
+                where.append(CooperationTag.topic_id.in_(among))
+            rows = db.session.execute(
+                select(CooperationTag.facet, CooperationTag.value, func.count())
+                .where(*where)
+                .group_by(CooperationTag.facet, CooperationTag.value)
+            )
+            for facet, value, count in rows:
+                if facet in facets:
+                    counts[facet][value] += sign * count
+    return {
+        facet: {value: count for value, count in values.items() if count > 0}
+        for facet, values in counts.items()
+    }
 
 
 def overview() -> dict[str, dict[str, int]]:
@@ -172,41 +221,38 @@ def rank(
     """Posts of *kinds* still looking for partners, ranked by the details they share with
     *wanted* (facet → values, "modality" included) and by text similarity.
 
-    Cost: candidates come from the tag index — posts sharing at least one wanted tag — capped
-    at CANDIDATES by the number of tags shared, plus the text matches; only those are scored.
+    Cost: candidates come from the tag index — posts sharing a wanted theme or country (or,
+    when fewer than *limit* do, any wanted tag), the CANDIDATES whose shared tags weigh most
+    — plus posts of the same form and the text matches; only those are scored.
     """
     text_scores = text_scores or {}
-    tag_pairs = [
-        and_(CooperationTag.facet == facet, CooperationTag.value.in_(sorted(values)))
+    pairs = {
+        facet: and_(CooperationTag.facet == facet, CooperationTag.value.in_(sorted(values)))
         for facet, values in wanted.items()
         if facet in TAG_FACETS and values
-    ]
+    }
     looking = [
         Cooperation.status.in_([s.value for s in catalog.LOOKING]),
         Cooperation.kind.in_(list(kinds)),
-        Topic.hidden_at.is_(None),
+        Cooperation.topic_id.not_in(_hidden_topics()),
     ]
     if exclude_topic is not None:
         looking.append(Cooperation.topic_id != exclude_topic)
     if exclude_author is not None:
-        looking.append(Topic.author_id != exclude_author)
+        own = select(Topic.id).where(Topic.author_id == exclude_author)
+        looking.append(Cooperation.topic_id.not_in(own))
     candidate_ids: set[int] = set(text_scores)
-    if tag_pairs:
-        shared_count = func.count().label("shared")
-        rows = db.session.execute(
-            select(CooperationTag.topic_id, shared_count)
-            .join(Cooperation, Cooperation.topic_id == CooperationTag.topic_id)
-            .join(Topic, Topic.id == Cooperation.topic_id)
-            .where(or_(*tag_pairs), *looking)
-            .group_by(CooperationTag.topic_id)
-            .order_by(shared_count.desc(), CooperationTag.topic_id.desc())
-            .limit(CANDIDATES)
-        )
-        candidate_ids.update(row.topic_id for row in rows)
+    # A region or a language is shared by thousands of posts: counting them for every post
+    # would cost more than the rest of the page. Posts sharing only those are candidates
+    # only when too few share a theme or a country.
+    selective = [pair for facet, pair in pairs.items() if facet in SELECTIVE_FACETS]
+    sharing = _sharing(selective, looking) if selective else []
+    if len(sharing) < limit and len(selective) < len(pairs):
+        sharing = _sharing(list(pairs.values()), looking)
+    candidate_ids.update(sharing)
     if wanted.get("modality"):
         rows = db.session.scalars(
             select(Cooperation.topic_id)
-            .join(Topic, Topic.id == Cooperation.topic_id)
             .where(Cooperation.modality.in_(sorted(wanted["modality"])), *looking)
             .order_by(Cooperation.topic_id.desc())
             .limit(CANDIDATES // 4)
@@ -218,15 +264,15 @@ def rank(
     ids = sorted(candidate_ids)
     modality_of = dict(
         db.session.execute(
-            select(Cooperation.topic_id, Cooperation.modality)
-            .join(Topic, Topic.id == Cooperation.topic_id)
-            .where(Cooperation.topic_id.in_(ids), *looking)
+            select(Cooperation.topic_id, Cooperation.modality).where(
+                Cooperation.topic_id.in_(ids), *looking
+            )
         ).all()
     )
     shared_by: dict[int, dict[str, list[str]]] = {topic_id: {} for topic_id in modality_of}
     tag_rows = db.session.execute(
         select(CooperationTag.topic_id, CooperationTag.facet, CooperationTag.value).where(
-            CooperationTag.topic_id.in_(list(modality_of))
+            CooperationTag.topic_id.in_(list(modality_of)), or_(false(), *pairs.values())
         )
     )
     for topic_id, facet, value in tag_rows:
@@ -262,6 +308,26 @@ def rank(
         for score, topic_id, shared in top
         if topic_id in loaded
     ]
+
+
+def _sharing(pairs: list, looking: list) -> list[int]:
+    """The CANDIDATES posts meeting *looking* whose tags among *pairs* weigh most."""
+    weight = case(
+        {facet: WEIGHTS[facet] for facet in TAG_FACETS if facet in WEIGHTS},
+        value=CooperationTag.facet,
+        else_=0.0,
+    )
+    shared_weight = func.sum(weight).label("shared")
+    return list(
+        db.session.scalars(
+            select(CooperationTag.topic_id)
+            .join(Cooperation, Cooperation.topic_id == CooperationTag.topic_id)
+            .where(or_(*pairs), *looking)
+            .group_by(CooperationTag.topic_id)
+            .order_by(shared_weight.desc(), CooperationTag.topic_id.desc())
+            .limit(CANDIDATES)
+        )
+    )
 
 
 def details_of(cooperation: Cooperation) -> dict[str, set[str]]:
@@ -356,17 +422,18 @@ def _words(text: str) -> list[str]:
     return [word.strip(".:()'’") for word in LIST_SEPARATORS.sub(" ", text.casefold()).split()]
 
 
-def _theme_words() -> dict[str, set[str]]:
-    if "theme_words" not in g:
-        from brain.i18n import INTERFACE_LANGUAGES
+@cache
+def _theme_words() -> dict[str, frozenset[str]]:
+    """Each theme's words in every interface language (the catalogs are fixed for the life
+    of the process, so this is worked out once)."""
+    from brain.i18n import INTERFACE_LANGUAGES
 
-        found = {code: set(code.split("-")) for code in catalog.THEMES}
-        for language in INTERFACE_LANGUAGES:
-            with force_locale(language.code):
-                for code, label in catalog.THEMES.items():
-                    found[code].update(w for w in _words(str(label)) if len(w) >= 4)
-        g.theme_words = found
-    return g.theme_words
+    found = {code: set(code.split("-")) for code in catalog.THEMES}
+    for language in INTERFACE_LANGUAGES:
+        with force_locale(language.code):
+            for code, label in catalog.THEMES.items():
+                found[code].update(w for w in _words(str(label)) if len(w) >= 4)
+    return {code: frozenset(words) for code, words in found.items()}
 
 
 def suggestions_for_member(member: User, limit: int = 5) -> list[Suggestion]:

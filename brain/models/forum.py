@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from brain.extensions import db
@@ -69,6 +69,15 @@ class Topic(db.Model):
     __tablename__ = "topics"
     __table_args__ = (
         Index("ix_topics_board_listing", "board_id", "is_pinned", "last_activity_at"),
+        # The Meeting Point lists across the board by activity, and leaves out the (few)
+        # hidden topics by their ids.
+        Index("ix_topics_activity", "last_activity_at"),
+        Index(
+            "ix_topics_hidden",
+            "id",
+            sqlite_where=text("hidden_at IS NOT NULL"),
+            postgresql_where=text("hidden_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
