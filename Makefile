@@ -25,15 +25,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python bench/markup.py
 	$(BIN)/python bench/topic_page.py
 
 # The long ones (100,000 synthetic posts each; several minutes).
-bench-search: $(STAMP)
+bench-search: $(BENCH_STAMP)
 	$(BIN)/python bench/search.py
 
-bench-meeting: $(STAMP)
+bench-meeting: $(BENCH_STAMP)
 	$(BIN)/python bench/meeting_point.py
 
 clean:

@@ -16,11 +16,13 @@ On a fresh temporary SQLite database and index folder:
    home page filtered by a theme and a region, the home page with words (text search and
    facets), and the page of a request topic (cooperation panel with suggestions). The session
    cookie keeps brain.pagecache (guests only) out of the way: every response is rendered.
-   Each figure is p50/p95/max of ``time.perf_counter`` around ``client.get``, with this
-   process's CPU time beside it (other work on a shared machine stretches only the first) and
-   the garbage collector's pauses; pages that cycle through a few addresses also show each
-   address's median. The same pages are then requested again with SQL statements counted and
-   timed, apart from the timed runs so the listener does not weigh on them.
+   What the process holds before the pages is frozen out of the garbage collector, as
+   brain/wsgi.py does in each worker. Each figure is p50/p95/max of ``time.perf_counter``
+   around ``client.get``, with this process's CPU time beside it (other work on a shared
+   machine stretches only the first) and the garbage collector's pauses; pages that cycle
+   through a few addresses also show each address's median. The same pages are then
+   requested again with SQL statements counted and timed, apart from the timed runs so the
+   listener does not weigh on them.
 3. functions: what those pages call, alone, each call in a request context of its own:
    listing, facet_counts, suggestions_for_member, cooperation_topics, similar_cooperations,
    suggestions_for. They show where a page's time goes.
@@ -76,6 +78,8 @@ TARGET_MS = 100.0
 RUNS = 200
 WARMUP = 20
 SQL_RUNS = 20  # requests per page with the SQL listener on
+SQL_SHOWN = 3  # the statements shown per page, those that take most
+SQL_WIDTH = 150
 PROFILE_RUNS = 40
 MEMBERS = 200
 COOPERATIONS = 10_000
@@ -830,12 +834,12 @@ def sql_of_page(bench: Bench, client, page: Page, runs: int) -> str:
             _get(client, page, page.urls[n % len(page.urls)])
     count = sum(len(times) for times in log.by_statement.values()) / runs
     total = sum(sum(times) for times in log.by_statement.values()) / runs
-    heaviest = sorted(log.by_statement.items(), key=lambda item: -sum(item[1]))[:3]
+    heaviest = sorted(log.by_statement.items(), key=lambda item: -sum(item[1]))[:SQL_SHOWN]
     lines = [f"  {page.name}: {count:.0f} statements, {1000 * total:.1f} ms in SQL per request"]
     for statement, times in heaviest:
         lines.append(
             f"      {1000 * sum(times) / runs:6.1f} ms/request ×{len(times) / runs:4.1f}  "
-            f"{statement[:150]}"
+            f"{statement[:SQL_WIDTH]}"
         )
     return "\n".join(lines)
 
@@ -869,7 +873,7 @@ def time_functions(bench: Bench, runs: int) -> list[Timing]:
         return (queries.Selection(chosen={"theme": {theme}, "region": {region}}),)
 
     def word(n):
-        return bench.words[n % len(bench.words)], bench.board_id
+        return (bench.words[n % len(bench.words)],)
 
     def worded(n):
         return (queries.Selection(topic_ids=search.cooperation_topics(*word(n))),)
@@ -878,8 +882,7 @@ def time_functions(bench: Bench, runs: int) -> list[Timing]:
         return (db.session.get(Topic, bench.request_topics[n % len(bench.request_topics)]),)
 
     def opening(n):
-        kinds = [kind.value for kind in queries.COMPLEMENT[catalog.Kind.REQUEST]]
-        return topic(n)[0].first_post_id, kinds
+        return (topic(n)[0].first_post_id,)
 
     def scored(n):
         cooperation = topic(n)[0].cooperation
@@ -986,6 +989,9 @@ def main() -> None:
         heading(f"2. pages: {args.runs} requests each after {WARMUP} warm-up, logged in; ms")
         gc.collect()
         print(f"  {load_average()}; {len(gc.get_objects()):,} objects tracked by the GC")
+        # As a worker does after start-up (brain/wsgi.py): what exists now lives on, so the
+        # collector's full passes leave it out.
+        gc.freeze()
         client = logged_in_client(bench)
         measured = []
         print(TABLE_HEAD)
