@@ -15,7 +15,7 @@ from sqlalchemy import select
 from brain import permissions, search
 from brain.extensions import db
 from brain.forms import ConfirmForm
-from brain.forum.views import _default_language, _readable_board, _readable_topic
+from brain.forum.views import default_language, readable_board, readable_topic
 from brain.i18n import content_language_codes
 from brain.meeting import catalog, charts, queries
 from brain.meeting.catalog import Status
@@ -30,11 +30,11 @@ MAX_PAGE = 10_000
 
 
 def _board() -> Board:
-    return _readable_board(current_app.config["MEETING_POINT_BOARD"])
+    return readable_board(current_app.config["MEETING_POINT_BOARD"])
 
 
 def _cooperation(topic_id: int) -> Cooperation:
-    topic = _readable_topic(topic_id)
+    topic = readable_topic(topic_id)
     if topic.cooperation is None:
         fail(404, _("This topic is not an offer, a request or an experience."))
     return topic.cooperation
@@ -140,8 +140,8 @@ def home():
     if page is None or not 1 <= page <= MAX_PAGE:
         fail(404, _("There is no such page."))
     selection, text = _selection(board)
-    cooperations, total = queries.listing(selection, page)
     counts = queries.facet_counts(selection)
+    cooperations, total = queries.listing(selection, page, counts)
     suggestions = []
     if current_user.is_authenticated and not any(selection.chosen.values()) and not text:
         suggestions = queries.suggestions_for_member(current_user)
@@ -180,7 +180,7 @@ def new():
         fail(403, _("You cannot post on the Meeting Point."))
     form = CooperationForm()
     if request.method == "GET":
-        form.language.data = _default_language()
+        form.language.data = default_language()
         form.kind.data = request.args.get("kind", "request")
         form.languages.data = [form.language.data]
     if form.validate_on_submit():

@@ -11,7 +11,7 @@ from functools import cache
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, case, false, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -100,9 +100,18 @@ def _base():
     return select(Cooperation).join(Topic, Topic.id == Cooperation.topic_id)
 
 
-def listing(selection: Selection, page: int) -> tuple[list[Cooperation], int]:
+def listing(
+    selection: Selection, page: int, counts: dict[str, dict[str, int]] | None = None
+) -> tuple[list[Cooperation], int]:
+    """A page of the selected posts, most recently active first, and how many there are.
+    Given the selection's facet *counts*, the total is read from them instead of counted
+    again: every post has one kind, and each kind's count applies the other facets."""
     where = selection.conditions()
-    total = db.session.scalar(select(func.count()).select_from(Cooperation).where(*where))
+    if counts is not None:
+        kinds = selection.chosen.get("kind") or counts["kind"].keys()
+        total = sum(counts["kind"].get(kind, 0) for kind in kinds)
+    else:
+        total = db.session.scalar(select(func.count()).select_from(Cooperation).where(*where))
     rows = db.session.scalars(
         _base()
         .options(
@@ -260,36 +269,23 @@ def rank(
         candidate_ids.update(rows)
     if not candidate_ids:
         return []
-    # Score from plain rows; load and explain only the posts that are shown.
-    ids = sorted(candidate_ids)
-    modality_of = dict(
-        db.session.execute(
-            select(Cooperation.topic_id, Cooperation.modality).where(
-                Cooperation.topic_id.in_(ids), *looking
-            )
-        ).all()
+    # Every candidate's weight of shared tags, in one grouped query over the candidates'
+    # own tags; the few shown are then loaded and explained.
+    matched = case((or_(*pairs.values()), _tag_weight()), else_=0.0) if pairs else literal(0.0)
+    rows = db.session.execute(
+        select(Cooperation.topic_id, Cooperation.modality, func.sum(matched))
+        .outerjoin(CooperationTag, CooperationTag.topic_id == Cooperation.topic_id)
+        .where(Cooperation.topic_id.in_(_id_list(candidate_ids)), *looking)
+        .group_by(Cooperation.topic_id, Cooperation.modality)
     )
-    shared_by: dict[int, dict[str, list[str]]] = {topic_id: {} for topic_id in modality_of}
-    tag_rows = db.session.execute(
-        select(CooperationTag.topic_id, CooperationTag.facet, CooperationTag.value).where(
-            CooperationTag.topic_id.in_(list(modality_of)), or_(false(), *pairs.values())
-        )
-    )
-    for topic_id, facet, value in tag_rows:
-        if value in wanted.get(facet, ()):
-            shared_by[topic_id].setdefault(facet, []).append(value)
     best_text = max(text_scores.values(), default=0.0) or 1.0
     scored = []
-    for topic_id, shared in shared_by.items():
-        if modality_of[topic_id] in wanted.get("modality", ()):
-            shared["modality"] = [modality_of[topic_id]]
-        score = sum(WEIGHTS.get(facet, 0.0) * len(values) for facet, values in shared.items())
-        similarity = text_scores.get(topic_id, 0.0) / best_text
-        if similarity > 0.2:
-            shared["text"] = ["1"]
-        score += TEXT_WEIGHT * similarity
+    for topic_id, modality, shared_weight in rows:
+        score = (shared_weight or 0.0) + TEXT_WEIGHT * text_scores.get(topic_id, 0.0) / best_text
+        if modality in wanted.get("modality", ()):
+            score += WEIGHTS["modality"]
         if score > 0:
-            scored.append((score, topic_id, shared))
+            scored.append((score, topic_id))
     scored.sort(key=lambda item: (-item[0], -item[1]))
     top = scored[:limit]
     loaded = {
@@ -300,24 +296,44 @@ def rank(
                 joinedload(Cooperation.topic).joinedload(Topic.author),
                 selectinload(Cooperation.tags),
             )
-            .where(Cooperation.topic_id.in_([topic_id for _score, topic_id, _shared in top]))
+            .where(Cooperation.topic_id.in_([topic_id for _score, topic_id in top]))
         )
     }
     return [
-        Suggestion(loaded[topic_id], score, _reasons(shared))
-        for score, topic_id, shared in top
+        Suggestion(
+            loaded[topic_id],
+            score,
+            _reasons(_shared(loaded[topic_id], wanted, text_scores.get(topic_id, 0.0) / best_text)),
+        )
+        for score, topic_id in top
         if topic_id in loaded
     ]
 
 
-def _sharing(pairs: list, looking: list) -> list[int]:
-    """The CANDIDATES posts meeting *looking* whose tags among *pairs* weigh most."""
-    weight = case(
+def _shared(cooperation: Cooperation, wanted: dict[str, set[str]], similarity: float) -> dict:
+    """What *cooperation* shares with *wanted*: facet → values (the reasons shown)."""
+    shared: dict[str, list[str]] = {}
+    for tag in cooperation.tags:
+        if tag.value in wanted.get(tag.facet, ()):
+            shared.setdefault(tag.facet, []).append(tag.value)
+    if cooperation.modality in wanted.get("modality", ()):
+        shared["modality"] = [cooperation.modality]
+    if similarity > 0.2:
+        shared["text"] = ["1"]
+    return shared
+
+
+def _tag_weight():
+    return case(
         {facet: WEIGHTS[facet] for facet in TAG_FACETS if facet in WEIGHTS},
         value=CooperationTag.facet,
         else_=0.0,
     )
-    shared_weight = func.sum(weight).label("shared")
+
+
+def _sharing(pairs: list, looking: list) -> list[int]:
+    """The CANDIDATES posts meeting *looking* whose tags among *pairs* weigh most."""
+    shared_weight = func.sum(_tag_weight()).label("shared")
     return list(
         db.session.scalars(
             select(CooperationTag.topic_id)
