@@ -28,7 +28,7 @@ def _page_arg() -> int:
     return page
 
 
-def _readable_board(slug: str) -> Board:
+def readable_board(slug: str) -> Board:
     board = db.session.scalar(select(Board).where(Board.slug == slug[:64]))
     if board is None:
         fail(404, _("There is no board at this address."))
@@ -39,7 +39,7 @@ def _readable_board(slug: str) -> Board:
     return board
 
 
-def _readable_topic(topic_id: int) -> Topic:
+def readable_topic(topic_id: int) -> Topic:
     # Meeting Point details come in the same query (None for an ordinary topic).
     topic = db.session.get(Topic, topic_id, options=[joinedload(Topic.cooperation)])
     if topic is None:
@@ -57,11 +57,11 @@ def _readable_post(post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None:
         fail(404, _("There is no post at this address."))
-    _readable_topic(post.topic_id)
+    readable_topic(post.topic_id)
     return post
 
 
-def _default_language() -> str:
+def default_language() -> str:
     locale = str(get_locale() or "en")
     return locale if locale in content_language_codes() else "en"
 
@@ -79,7 +79,7 @@ def _preview_of(form) -> str | None:
 
 @bp.route("/b/<slug>")
 def board(slug: str):
-    board = _readable_board(slug)
+    board = readable_board(slug)
     page = _page_arg()
     languages = content_filter(request.args, current_user)
     listing = queries.board_topics(
@@ -102,12 +102,12 @@ def board(slug: str):
 @login_required
 @limit_from("RATELIMIT_POSTING", key_func=posting_key, deduct_when=created)
 def new_topic(slug: str):
-    board = _readable_board(slug)
+    board = readable_board(slug)
     if not permissions.can_start_topic(current_user, board):
         fail(403, _("You cannot start topics in this board."))
     form = TopicForm()
     if request.method == "GET":
-        form.language.data = _default_language()
+        form.language.data = default_language()
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
@@ -127,7 +127,7 @@ def new_topic(slug: str):
 @bp.route("/t/<id:topic_id>")
 @bp.route("/t/<id:topic_id>-<slug>")
 def topic(topic_id: int, slug: str | None = None):
-    topic = _readable_topic(topic_id)
+    topic = readable_topic(topic_id)
     flat = request.args.get("view") == "flat"
     page = _page_arg()
     if slug != topic.slug:
@@ -181,7 +181,7 @@ def reply(post_id: int):
         fail(404, _("That post was deleted; reply to the topic instead."))
     form = ReplyForm()
     if request.method == "GET":
-        form.language.data = _default_language() if parent.is_opening else parent.language
+        form.language.data = default_language() if parent.is_opening else parent.language
         if request.args.get("quote"):
             form.body.data = markup.quote(parent.body_source, parent.author.username)
     preview = None
