@@ -323,6 +323,34 @@ def test_each_facet_count_is_the_number_of_results_when_applied(board, app, seed
             assert queries.listing(selection, 1, counts)[1] == total
 
 
+def test_words_that_match_most_posts_count_by_leaving_out_the_others(board, app, monkeypatch):
+    # Words that match most posts become "all but these few" (a short NOT IN, and counts by
+    # subtraction); the counts, totals and rows must be what listing the matches gives.
+    random_posts(board, seed=4, count=30)
+    with app.test_request_context():
+        with database() as session:
+            ids = sorted(session.scalars(select(Cooperation.topic_id)))
+            hidden = session.get(Topic, ids[0])
+            hidden.hidden_at = hidden.created_at
+            session.commit()
+        matched = set(ids[:-3])  # the words miss the three newest posts (and one is hidden)
+
+        def page(chosen):
+            selection = queries.Selection(chosen=chosen, topic_ids=set(matched))
+            counts = queries.facet_counts(selection)
+            rows, total = queries.listing(selection, 1, counts)
+            return counts, total, [c.topic_id for c in rows], selection.unmatched()
+
+        for chosen in ({}, {"kind": {"offer"}}, {"theme": {"care"}}):
+            monkeypatch.setattr(queries, "LISTED_IDS", 1000)
+            listed = page(chosen)
+            monkeypatch.setattr(queries, "LISTED_IDS", 5)
+            left_out = page(chosen)
+            assert listed[3] is None and left_out[3] == set(ids) - matched
+            assert left_out[:3] == listed[:3]
+        assert listed[1] < len(ids) - 3
+
+
 def test_hidden_topics_are_neither_listed_nor_counted_nor_suggested(board, app):
     author = make_user()
     hidden = post(author, board, kind="offer")

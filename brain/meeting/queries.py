@@ -68,14 +68,26 @@ class Selection:
 
     chosen: dict[str, set[str]] = field(default_factory=dict)
     topic_ids: set[int] | None = None
+    _unmatched: set[int] | None = field(default=None, init=False, repr=False)
+
+    def unmatched(self) -> set[int] | None:
+        """When words match most cooperation posts, the few they do not match (so the
+        condition is a short NOT IN); None when listing the matches is shorter."""
+        if self.topic_ids is None or len(self.topic_ids) <= LISTED_IDS:
+            return None
+        if self._unmatched is None:
+            every = set(db.session.scalars(select(Cooperation.topic_id)))
+            self._unmatched = every - self.topic_ids
+        return self._unmatched if len(self._unmatched) <= LISTED_IDS else None
 
     def conditions(
         self, topic_id=Cooperation.topic_id, skip: str | None = None, visible: bool = True
     ) -> list:
         """The selection as conditions on *topic_id*, a column of cooperation topic ids
-        (the cooperations' own, or the tags'), leaving out the facet *skip*, and hidden
-        posts unless *visible* is false. Each is a subquery on an index, so counting needs
-        no join with the (wide) topics table."""
+        (the cooperations' own, or the tags'), leaving out the facet *skip*. Unless
+        *visible* is false, hidden posts are left out (and so are the few posts that words
+        do not match, when they match most). Each is a subquery on an index, so counting
+        needs no join with the (wide) topics table."""
         where = [topic_id.not_in(_hidden_topics())] if visible else []
         for facet, values in self.chosen.items():
             if facet == skip or not values:
@@ -91,7 +103,11 @@ class Selection:
                     CooperationTag.facet == facet, CooperationTag.value.in_(sorted(values))
                 )
                 where.append(topic_id.in_(tagged))
-        if self.topic_ids is not None:
+        unmatched = self.unmatched()
+        if unmatched is not None:
+            if visible and unmatched:
+                where.append(topic_id.not_in(_id_list(unmatched)))
+        elif self.topic_ids is not None:
             where.append(topic_id.in_(_id_list(self.topic_ids)))
         return where
 
@@ -131,16 +147,23 @@ def facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
     to the others chosen. Chosen values of the same facet are left out while counting it, so
     the count is what ticking that value would show (OR within a facet).
 
-    With nothing chosen, every tag row is counted, and hidden posts are taken out by
-    subtraction: they are few or none, and counting them apart costs less than testing every
-    row against them. A selection's own subqueries make its rows few, so there the hidden
-    posts are left out as the listing leaves them out."""
+    With no facet chosen (and no words, or words that match most posts), every tag row is
+    counted, and the hidden posts (and those the words miss) are taken out by subtraction:
+    they are few, and counting them apart costs less than testing every row against them. A
+    selection's own subqueries make its rows few, so there they are left out as the listing
+    leaves them out."""
     counts: dict[str, Counter] = {facet: Counter() for facet in FACETS}
-    everything = not any(selection.chosen.values()) and selection.topic_ids is None
-    hidden = set()
+    unmatched = selection.unmatched()
+    everything = not any(selection.chosen.values()) and (
+        selection.topic_ids is None or unmatched is not None
+    )
+    left_out: set[int] = set()
     if everything:
-        hidden = set(db.session.scalars(select(Cooperation.topic_id).where(_hidden_cooperations())))
-    passes = [(1, None)] + ([(-1, _id_list(hidden))] if hidden else [])
+        left_out = set(
+            db.session.scalars(select(Cooperation.topic_id).where(_hidden_cooperations()))
+        )
+        left_out |= unmatched or set()
+    passes = [(1, None)] + ([(-1, _id_list(left_out))] if left_out else [])
     # Tag facets with nothing chosen all count over the same posts (every chosen facet
     # applied), so one query groups them by (facet, value); a facet with values chosen counts
     # over the posts the *other* facets allow, in a query of its own.
