@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from brain.models import SearchOutbox, Topic
-from brain.search import analysis, query
+from brain.search import PER_PAGE, analysis, query
 from tests.factories import (
     database,
     log_in,
@@ -413,3 +413,21 @@ def test_an_index_made_before_a_new_field_gains_it_and_keeps_its_documents(app, 
         indexer = Indexer(str(folder), db.engine, mode="sync")
         assert "coop" in indexer.index().schema.names()
         assert indexer.searcher().doc_count() == 1  # the indexer closes its searcher
+
+
+def test_a_total_that_is_an_estimate_says_about(client):
+    # Past the first page the total is the index's estimate (an upper bound), not a count of
+    # every match, and the page says so; a total that was counted is given as it is.
+    board = make_board()
+    author = make_user()
+    for n in range(PER_PAGE + 5):
+        make_topic(board=board, author=author, title=f"Tontine {n}", body="A rotating fund.")
+    make_topic(board=board, author=author, title="Microcredit", body="Solidarity loans.")
+
+    def heading(text: str) -> str:
+        html = client.get("/search", query_string={"q": text}).get_data(as_text=True)
+        return " ".join(html.split('id="results-heading">')[1].split("</h2>")[0].split())
+
+    about = re.fullmatch(r"about (\d+) results", heading("tontine"))
+    assert about and int(about.group(1)) >= PER_PAGE + 5
+    assert heading("microcredit") == "1 result"
