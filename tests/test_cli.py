@@ -42,7 +42,10 @@ def test_setup_migrates_loads_the_demo_once_and_keeps_what_people_wrote(fresh_ap
         languages = set(db.session.scalars(select(Topic.language)))
         assert boards >= 5 and topics >= 18
         assert {"en", "fr", "es", "pt", "ar"} <= languages
-        assert db.session.scalar(select(Board).where(Board.slug == "meeting-point"))
+        meeting = db.session.scalar(select(Board).where(Board.slug == "meeting-point"))
+        # Everything posted on the Meeting Point is an offer, a request or an experience.
+        posted = db.session.scalars(select(Topic).where(Topic.board_id == meeting.id)).all()
+        assert len(posted) >= 12 and all(topic.cooperation for topic in posted)
         # Threaded: some replies answer replies, not only the opening post.
         assert db.session.scalar(select(func.max(Post.depth))) >= 3
         db.session.get(Topic, 1).title = "Changed by a person"
