@@ -69,16 +69,20 @@ class Selection:
     chosen: dict[str, set[str]] = field(default_factory=dict)
     topic_ids: set[int] | None = None
     _unmatched: set[int] | None = field(default=None, init=False, repr=False)
+    _settled: bool = field(default=False, init=False, repr=False)
 
     def unmatched(self) -> set[int] | None:
         """When words match most cooperation posts, the few they do not match (so the
         condition is a short NOT IN); None when listing the matches is shorter."""
         if self.topic_ids is None or len(self.topic_ids) <= LISTED_IDS:
             return None
-        if self._unmatched is None:
-            every = set(db.session.scalars(select(Cooperation.topic_id)))
-            self._unmatched = every - self.topic_ids
-        return self._unmatched if len(self._unmatched) <= LISTED_IDS else None
+        if not self._settled:
+            self._settled = True
+            posts = db.session.scalar(select(func.count()).select_from(Cooperation)) or 0
+            if posts - len(self.topic_ids) <= LISTED_IDS:  # so few are missed
+                every = set(db.session.scalars(select(Cooperation.topic_id)))
+                self._unmatched = every - self.topic_ids
+        return self._unmatched
 
     def conditions(
         self, topic_id=Cooperation.topic_id, skip: str | None = None, visible: bool = True
