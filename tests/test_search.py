@@ -431,3 +431,31 @@ def test_a_total_that_is_an_estimate_says_about(client):
     about = re.fullmatch(r"about (\d+) results", heading("tontine"))
     assert about and int(about.group(1)) >= PER_PAGE + 5
     assert heading("microcredit") == "1 result"
+
+
+def test_threads_opening_a_new_index_at_once_all_get_it(app, tmp_path):
+    # A worker's indexer thread and its first request may open the index at the same moment;
+    # creating it twice would fail ("_MAIN_0.toc exists").
+    import threading
+
+    from brain.extensions import db
+    from brain.search.index import Indexer
+
+    with app.app_context():
+        indexer = Indexer(str(tmp_path / "fresh"), db.engine, mode="sync")
+    start = threading.Barrier(8)
+    opened, failed = [], []
+
+    def open_it():
+        start.wait()
+        try:
+            opened.append(indexer.index())
+        except Exception as problem:  # the test reports any failure
+            failed.append(problem)
+
+    threads = [threading.Thread(target=open_it) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failed == [] and len(opened) == 8 and len({id(ix) for ix in opened}) == 1

@@ -111,6 +111,8 @@ class Indexer:
         self.mode = mode  # "thread": a background thread per process; "sync": at each commit
         self._lock_path = self.directory.parent / f"{self.directory.name}.lock"
         self._process_lock = threading.Lock()
+        self._open_lock = threading.Lock()
+        self._holding = threading.local()  # how deep this thread is in the file lock
         self._wake = threading.Event()
         self._thread_pid: int | None = None
         self._local = threading.local()
@@ -121,14 +123,37 @@ class Indexer:
 
     def index(self):
         if self._ix is None or self._ix_pid != os.getpid():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            if whoosh_index.exists_in(str(self.directory)):
-                self._ix = whoosh_index.open_dir(str(self.directory))
-                self._add_new_fields()
-            else:
-                self._ix = whoosh_index.create_in(str(self.directory), build_schema())
-            self._ix_pid = os.getpid()
+            # Opening may create the index or add fields to it: one process and one thread
+            # at a time. The file lock comes first, as on every other path.
+            with self._exclusive(blocking=True), self._open_lock:
+                if self._ix is None or self._ix_pid != os.getpid():
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    if whoosh_index.exists_in(str(self.directory)):
+                        self._ix = whoosh_index.open_dir(str(self.directory))
+                        self._add_new_fields()
+                    else:
+                        self._ix = whoosh_index.create_in(str(self.directory), build_schema())
+                    self._ix_pid = os.getpid()
         return self._ix
+
+    @contextmanager
+    def _exclusive(self, blocking: bool) -> Iterator[bool]:
+        """The inter-process lock, re-entrant within a thread (opening the index inside a
+        drain must not wait for the drain)."""
+        depth = getattr(self._holding, "depth", 0)
+        if depth:
+            self._holding.depth = depth + 1
+            try:
+                yield True
+            finally:
+                self._holding.depth = depth
+            return
+        with _file_lock(self._lock_path, blocking) as locked:
+            self._holding.depth = 1 if locked else 0
+            try:
+                yield locked
+            finally:
+                self._holding.depth = 0
 
     def _add_new_fields(self) -> None:
         """Give an index made by an older version the fields added since. Documents indexed
@@ -141,11 +166,10 @@ class Indexer:
         ]
         if not missing:
             return
-        with _file_lock(self._lock_path, blocking=True):
-            writer = self._ix.writer(**WRITER_ARGS)
-            for name, field in missing:
-                writer.add_field(name, field)
-            writer.commit()
+        writer = self._ix.writer(**WRITER_ARGS)
+        for name, field in missing:
+            writer.add_field(name, field)
+        writer.commit()
         self._ix = whoosh_index.open_dir(str(self.directory))
         if any(name in MEETING_FIELDS for name, _field in missing):
             self._enqueue_cooperation_posts()
@@ -217,10 +241,9 @@ class Indexer:
         re-checks the outbox after releasing it, so nothing enqueued before then is missed.
         """
         applied = 0
-        self.index()  # opened before the lock: upgrading an old index takes it
         with self._process_lock:
             while True:
-                with _file_lock(self._lock_path, blocking) as locked:
+                with self._exclusive(blocking) as locked:
                     if not locked:
                         return applied
                     applied += self._apply_outbox()
@@ -274,7 +297,7 @@ class Indexer:
 
     def rebuild(self, progress=None, procs: int = 1) -> int:
         """Index every indexable post from scratch; returns how many were indexed."""
-        with _file_lock(self._lock_path, blocking=True):
+        with self._exclusive(blocking=True):
             with Session(self.engine) as session:
                 session.execute(delete(SearchOutbox))
                 session.commit()
@@ -323,14 +346,12 @@ class Indexer:
         }
 
     def optimize(self) -> None:
-        self.index()
-        with _file_lock(self._lock_path, blocking=True):
+        with self._exclusive(blocking=True):
             self.index().optimize()
 
     def clear(self) -> None:
         """Empty the index and the outbox (tests)."""
-        self.index()
-        with _file_lock(self._lock_path, blocking=True):
+        with self._exclusive(blocking=True):
             with Session(self.engine) as session:
                 session.execute(delete(SearchOutbox))
                 session.commit()
