@@ -62,11 +62,17 @@ def test_arabic_lays_the_page_out_right_to_left(
     # just left of it, both in the right half of the window.
     width = page.viewport_size["width"]
     brand = box(page.get_by_role("link", name="Collective Brain"))
-    # The first navigation landmark of the header (its label may not be translated yet).
-    main_nav = page.get_by_role("banner").get_by_role("navigation").first
+    # The header's main navigation (the account links sit in a thin row above it).
+    main_nav = page.get_by_role("banner").locator(".main-nav")
     first_link = box(main_nav.get_by_role("link").first)
     assert first_link["x"] > width / 2, f"main navigation starts at x={first_link['x']}"
     assert brand["x"] > first_link["x"] + first_link["width"] - 1
+    # The main row (name, sections, search) holds on one line at this width, under a thin
+    # row with the account links and the language.
+    search_button = box(page.get_by_role("banner").locator(".header-search button"))
+    assert abs(search_button["y"] - first_link["y"]) < first_link["height"], "header wraps"
+    language = box(page.get_by_role("banner").locator(".language-switch"))
+    assert language["y"] + language["height"] <= first_link["y"]
     page.screenshot(path=screenshots / "ar-home.png", full_page=True)
     axe_check(page)
 
