@@ -351,6 +351,23 @@ def test_words_that_match_most_posts_count_by_leaving_out_the_others(board, app,
         assert listed[1] < len(ids) - 3
 
 
+def test_long_facet_lists_show_their_first_values_and_the_rest_behind_more(client, board):
+    random_posts(board, seed=5, count=30)
+
+    def sdg_facet(**args) -> tuple[str, str]:
+        html = client.get("/meeting-point/", query_string=args).get_data(as_text=True)
+        facet = html.split("<legend>SDG</legend>")[1].split("</fieldset>")[0]
+        shown, _, more = facet.partition("<details>")
+        return shown, more
+
+    shown, more = sdg_facet()
+    assert shown.count('name="sdg"') == 6 and re.search(r"<summary>\d+ more</summary>", more)
+    value = re.findall(r'name="sdg" value="(\d+)"', more)[-1]
+    # A value chosen from the rest is listed with the first ones, ticked.
+    shown, more = sdg_facet(sdg=value)
+    assert f'value="{value}" checked' in shown and f'value="{value}"' not in more
+
+
 def test_hidden_topics_are_neither_listed_nor_counted_nor_suggested(board, app):
     author = make_user()
     hidden = post(author, board, kind="offer")

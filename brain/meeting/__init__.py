@@ -100,7 +100,11 @@ class FacetOption:
 class FacetGroup:
     facet: str
     title: str
-    options: list[FacetOption]
+    options: list[FacetOption]  # shown: the values with most posts, and every chosen one
+    more: list[FacetOption]  # the rest, behind a disclosure
+
+
+FACET_SHOWN = 6  # values listed before "more" (a country list runs to 150)
 
 
 def _facet_groups(counts: dict, selection: queries.Selection) -> list[FacetGroup]:
@@ -116,8 +120,12 @@ def _facet_groups(counts: dict, selection: queries.Selection) -> list[FacetGroup
             for value, count in found.items()
         ]
         options.sort(key=lambda option: (-option.count, option.label))
+        shown = [o for n, o in enumerate(options) if n < FACET_SHOWN or o.checked]
+        more = [o for n, o in enumerate(options) if n >= FACET_SHOWN and not o.checked]
+        if len(more) == 1:  # a disclosure for one value hides nothing worth hiding
+            shown, more = options, []
         if options:
-            groups.append(FacetGroup(facet, str(title), options))
+            groups.append(FacetGroup(facet, str(title), shown, more))
     return groups
 
 
