@@ -368,6 +368,21 @@ def test_long_facet_lists_show_their_first_values_and_the_rest_behind_more(clien
     assert f'value="{value}" checked' in shown and f'value="{value}"' not in more
 
 
+def test_filters_are_labelled_in_the_readers_language(client, board):
+    post(make_user(), board, kind="offer", themes=["social-finance"], sdgs=[8])
+
+    def facet_labels() -> list[str]:
+        html = client.get("/meeting-point/").get_data(as_text=True)
+        form = html.split('class="facets"')[1].split("</form>")[0]
+        return re.findall(r"<span>([^<]+)</span> <span class=\"count\">", form)
+
+    assert {"Offer", "Social finance and microfinance"} <= set(facet_labels())
+    client.set_cookie("lang", "fr")
+    french = set(facet_labels())
+    assert {"Offre", "Finance solidaire et microfinance"} <= french
+    assert "ODD 8\N{NO-BREAK SPACE}: Travail décent et croissance économique" in french
+
+
 def test_hidden_topics_are_neither_listed_nor_counted_nor_suggested(board, app):
     author = make_user()
     hidden = post(author, board, kind="offer")

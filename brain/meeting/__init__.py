@@ -76,14 +76,9 @@ FACET_TITLES = (
     ("sdg", _l("SDG")),
     ("language", _l("Working language")),
 )
-FACET_LABELS = {
-    "kind": catalog.KIND_LABELS.__getitem__,
-    "status": catalog.STATUS_LABELS.__getitem__,
-    "theme": catalog.THEMES.__getitem__,
-    "modality": catalog.MODALITIES.__getitem__,
+NAMED_BY = {
     "region": catalog.region_name,
     "country": catalog.country_name,
-    "sdg": catalog.sdg_label,
     "language": language_name,
 }
 
@@ -114,9 +109,9 @@ def _facet_groups(counts: dict, selection: queries.Selection) -> list[FacetGroup
     for facet, title in FACET_TITLES:
         chosen = selection.chosen.get(facet, set())
         found = dict.fromkeys(chosen, 0) | counts[facet]
-        label = FACET_LABELS[facet]
+        label = NAMED_BY.get(facet) or catalog.labels(facet).__getitem__
         options = [
-            FacetOption(value, str(label(value)), count, value in chosen)
+            FacetOption(value, label(value), count, value in chosen)
             for value, count in found.items()
         ]
         options.sort(key=lambda option: (-option.count, option.label))

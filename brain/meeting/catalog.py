@@ -4,9 +4,10 @@ regions. Codes are stored; labels are translated; region names come from CLDR (U
 from __future__ import annotations
 
 import enum
+from functools import lru_cache
 
+from flask_babel import force_locale, get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 from brain.members.catalog import country_names, territory_name
 
@@ -155,3 +156,28 @@ def regions_of(country_codes: list[str]) -> list[str]:
 def sdg_label(number: int | str) -> str:
     label = SDGS.get(int(number))
     return str(_l("SDG %(number)d: %(name)s", number=int(number), name=label)) if label else ""
+
+
+# The labels of the code-defined vocabularies, by facet.
+VOCABULARIES = {
+    "kind": KIND_LABELS,
+    "status": STATUS_LABELS,
+    "theme": THEMES,
+    "modality": MODALITIES,
+    "sdg": {str(number): number for number in SDGS},
+}
+
+
+def labels(facet: str) -> dict[str, str]:
+    """Code → label in the reader's language for one of VOCABULARIES. The catalogs do not
+    change while the process runs, so each language's labels are worked out once (a listing
+    with 300 filter values would otherwise translate each one at every request)."""
+    return _labels(str(get_locale() or "en"), facet)
+
+
+@lru_cache(maxsize=64)
+def _labels(locale: str, facet: str) -> dict[str, str]:
+    with force_locale(locale):
+        if facet == "sdg":
+            return {code: sdg_label(number) for code, number in VOCABULARIES["sdg"].items()}
+        return {str(code): str(label) for code, label in VOCABULARIES[facet].items()}
