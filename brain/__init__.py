@@ -55,6 +55,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     )
     from brain.extensions import babel, csrf, db, limiter, migrate
     from brain.i18n import TRANSLATIONS_DIR, select_locale, select_timezone
+    from brain.meeting import version as meeting_version
     from brain.search import views as search_views
 
     database.init_app(app)
@@ -79,5 +80,6 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(admin.bp)
     app.register_blueprint(meeting.bp)
     cli.init_app(app)
+    meeting_version.listen()
     pagecache.init_app(app)  # outermost: a cached page skips everything above
     return app

@@ -32,7 +32,8 @@ CACHED_PREFIXES = ("/b/", "/t/", "/meeting-point/")
 PERSONAL_COOKIES = ("session", "remember_token")
 MAX_ENTRIES = 1000
 MAX_BODY = 2 * 1024 * 1024
-VERSION_QUERY = text("SELECT value FROM content_version WHERE id = 1")
+CONTENT = 1  # the counter's row (row 2 is the Meeting Point's: brain.meeting.version)
+VERSION_QUERY = text("SELECT value FROM content_version WHERE id = 1")  # CONTENT
 
 
 # --- the version counter ---------------------------------------------------------------------
@@ -87,7 +88,11 @@ class PageCache:
     def bump(self) -> None:
         """Count one change of content (called after a commit that changed rows)."""
         with db.engine.begin() as connection:
-            connection.execute(update(ContentVersion).values(value=ContentVersion.value + 1))
+            connection.execute(
+                update(ContentVersion)
+                .where(ContentVersion.id == CONTENT)
+                .values(value=ContentVersion.value + 1)
+            )
         with self.lock:
             self.entries.clear()  # this process knows at once; others see the counter
 

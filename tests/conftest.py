@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event, text
 from brain import create_app
 from brain.cli import compile_translations
 from brain.extensions import db
+from brain.meeting import queries as meeting_queries
 from tests import factories
 from tests.factories import (  # noqa: F401 - re-exported for test modules
     PASSWORD,
@@ -91,8 +92,9 @@ def _empty_tables() -> None:
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
-    db.session.execute(text("INSERT INTO content_version (id, value) VALUES (1, 0)"))
+    db.session.execute(text("INSERT INTO content_version (id, value) VALUES (1, 0), (2, 0)"))
     db.session.commit()
+    meeting_queries.forget_kept_counts()  # the Meeting Point's counter went back to 0
 
 
 @pytest.fixture

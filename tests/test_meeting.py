@@ -383,6 +383,41 @@ def test_filters_are_labelled_in_the_readers_language(client, board):
     assert "ODD 8\N{NO-BREAK SPACE}: Travail décent et croissance économique" in french
 
 
+def test_counts_over_every_post_are_kept_until_the_meeting_point_changes(board, app, count_queries):
+    from brain.meeting import version
+    from tests.factories import make_board, make_topic
+
+    author = make_user()
+    topic_id = post(author, board, kind="offer", status="open")
+
+    def counts():
+        with app.test_request_context(), count_queries() as statements:
+            return queries.facet_counts(queries.Selection()), len(statements)
+
+    first, _ = counts()
+    again, statements = counts()
+    assert again == first and statements == 1  # only the counter is read
+    with app.app_context():
+        before = version.current()
+    # A topic elsewhere in the forum moves the pages' counter, not the Meeting Point's.
+    make_topic(board=make_board(), author=author)
+    assert counts() == (first, 1)
+    # A change of status does, and so does hiding the post: the counts follow at once.
+    with database() as session:
+        ops.change_status(
+            session.get(Cooperation, topic_id), session.get(User, author.id), "closed"
+        )
+        session.commit()
+    changed, statements = counts()
+    assert changed["status"] == {"closed": 1} and statements > 1
+    with database() as session:
+        session.get(Topic, topic_id).hidden_at = session.get(Topic, topic_id).created_at
+        session.commit()
+    assert counts()[0]["kind"] == {}
+    with app.app_context():
+        assert version.current() == before + 2
+
+
 def test_hidden_topics_are_neither_listed_nor_counted_nor_suggested(board, app):
     author = make_user()
     hidden = post(author, board, kind="offer")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from brain.extensions import db
 from brain.i18n import content_language_codes
-from brain.meeting import catalog
+from brain.meeting import catalog, version
 from brain.meeting.catalog import Kind
 from brain.models import Cooperation, CooperationTag, Topic, User
 from brain.ops.text import LIST_SEPARATORS
@@ -146,7 +146,34 @@ def listing(
     return list(rows), total or 0
 
 
+# The counts over every post (the home page with nothing chosen), per database, with the
+# Meeting Point counter they were made at: kept until a change to the details moves it.
+_ALL_COUNTS: dict[str, tuple[int, dict[str, dict[str, int]]]] = {}
+
+
 def facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
+    """Facet counts for *selection* (see _facet_counts); those over every post are kept in
+    the process while the Meeting Point's change counter stays where it was."""
+    if any(selection.chosen.values()) or selection.topic_ids is not None:
+        return _facet_counts(selection)
+    database = str(db.engine.url)
+    counter = version.current()
+    kept = _ALL_COUNTS.get(database)
+    if counter is not None and kept is not None and kept[0] == counter:
+        return {facet: dict(values) for facet, values in kept[1].items()}
+    counts = _facet_counts(selection)
+    if counter is not None:
+        _ALL_COUNTS[database] = (counter, counts)
+    return {facet: dict(values) for facet, values in counts.items()}
+
+
+def forget_kept_counts() -> None:
+    """Drop the counts this process keeps: needed only when the counter goes back, as when
+    the tests empty the database (or a backup is restored under a running process)."""
+    _ALL_COUNTS.clear()
+
+
+def _facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
     """For each facet, value → how many posts the page would list if that value were added
     to the others chosen. Chosen values of the same facet are left out while counting it, so
     the count is what ticking that value would show (OR within a facet).

@@ -46,7 +46,8 @@ class SiteSetting(db.Model):
 
 
 class ContentVersion(db.Model):
-    """One row counting the commits that changed content (brain.pagecache reads it)."""
+    """Counters of commits: row 1 counts those that changed any content (brain.pagecache),
+    row 2 those that changed what the Meeting Point counts (brain.meeting.version)."""
 
     __tablename__ = "content_version"
 

@@ -1,0 +1,65 @@
+"""A counter of committed changes to what the Meeting Point counts: cooperation details and
+their tags, and topics hidden, shown again, moved or deleted. It is row MEETING_POINT of the
+``content_version`` table, bumped right after such a commit in a transaction of its own (as
+brain.pagecache bumps row 1 after any change), so every process sees it.
+
+The Meeting Point home's facet counts over every post change only with it, while replies
+anywhere in the forum do not touch it: each process keeps those counts until it moves
+(brain.meeting.queries)."""
+
+from __future__ import annotations
+
+from itertools import chain
+
+from flask import has_app_context
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from brain.extensions import db
+from brain.models import ContentVersion, Cooperation, CooperationTag, Topic
+
+MEETING_POINT = 2  # the row's id (row 1 counts every change to content)
+
+
+def current() -> int | None:
+    """The counter's value (None if the row is missing: then nothing may be kept)."""
+    return db.session.scalar(select(ContentVersion.value).where(ContentVersion.id == MEETING_POINT))
+
+
+def _changes_counts(session: Session) -> bool:
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Cooperation | CooperationTag):
+            return True
+        if isinstance(obj, Topic) and obj not in session.new:  # (a new one has no details yet)
+            attrs = inspect(obj).attrs
+            if obj in session.deleted or any(
+                attrs[name].history.has_changes() for name in ("hidden_at", "board_id")
+            ):
+                return True
+    return False
+
+
+def _after_flush(session: Session, _context) -> None:
+    if not session.info.get("meeting_changed") and _changes_counts(session):
+        session.info["meeting_changed"] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop("meeting_changed", False) and has_app_context():
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(ContentVersion)
+                .where(ContentVersion.id == MEETING_POINT)
+                .values(value=ContentVersion.value + 1)
+            )
+
+
+def _after_rollback(session: Session, _previous=None) -> None:
+    session.info.pop("meeting_changed", None)
+
+
+def listen() -> None:
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)
