@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, event, text
 from brain import create_app
 from brain.cli import compile_translations
 from brain.extensions import db
-from brain.meeting import queries as meeting_queries
+from brain.meeting.version import Kept
 from tests import factories
 from tests.factories import (  # noqa: F401 - re-exported for test modules
     PASSWORD,
@@ -94,7 +94,7 @@ def _empty_tables() -> None:
             db.session.execute(table.delete())
     db.session.execute(text("INSERT INTO content_version (id, value) VALUES (1, 0), (2, 0)"))
     db.session.commit()
-    meeting_queries.forget_kept_counts()  # the Meeting Point's counter went back to 0
+    Kept.forget_all()  # the Meeting Point's counter went back to 0
 
 
 @pytest.fixture

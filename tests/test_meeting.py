@@ -418,6 +418,31 @@ def test_counts_over_every_post_are_kept_until_the_meeting_point_changes(board, 
         assert version.current() == before + 2
 
 
+def test_kept_suggestions_follow_a_new_post_and_a_closed_one(client, board):
+    asker = make_user(username="asker")
+    request_id = post(asker, board, title="Buscamos formación", language="es")
+    first = post(make_user(username="lucia"), board, title="Formación A", kind="offer")
+
+    def suggested() -> list[str]:
+        html = client.get(f"/t/{request_id}", follow_redirects=True).get_data(as_text=True)
+        section = html.split('class="suggestions"')[1].split("</ul>")[0]
+        return re.findall(r'dir="auto">([^<]+)</a>', section)
+
+    assert suggested() == ["Formación A"] and suggested() == ["Formación A"]
+    post(make_user(username="joao"), board, title="Formación B", kind="offer")
+    assert sorted(suggested()) == ["Formación A", "Formación B"]
+    with database() as session:
+        ops.change_status(
+            session.get(Cooperation, first), session.get(User, first_author(first)), "closed"
+        )
+        session.commit()
+    assert suggested() == ["Formación B"]
+
+
+def first_author(topic_id: int) -> int:
+    return fetch(Topic, topic_id).author_id
+
+
 def test_hidden_topics_are_neither_listed_nor_counted_nor_suggested(board, app):
     author = make_user()
     hidden = post(author, board, kind="offer")

@@ -17,7 +17,7 @@ from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.forum.views import default_language, readable_board, readable_topic
 from brain.i18n import content_language_codes
-from brain.meeting import catalog, charts, queries
+from brain.meeting import catalog, charts, queries, version
 from brain.meeting.catalog import Status
 from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
 from brain.models import Board, Cooperation, Interest
@@ -26,6 +26,7 @@ from brain.ops.errors import OperationError
 from brain.web import created, fail, language_name, limit_from, posting_key
 
 bp = Blueprint("meeting", __name__, url_prefix="/meeting-point")
+_SIMILAR = version.Kept(size=2000)  # opening post id → similar posts' text scores
 MAX_PAGE = 10_000
 
 
@@ -320,7 +321,11 @@ def panel(topic) -> dict | None:
         interest_form = InterestForm(formdata=None)
     text_scores = {}
     if topic.first_post_id:
-        text_scores = search.similar_cooperations(topic.first_post_id)
+        # Kept while the Meeting Point's details are unchanged (a reworded post weighs in
+        # with the next change).
+        text_scores = _SIMILAR.get(
+            topic.first_post_id, lambda: search.similar_cooperations(topic.first_post_id)
+        )
     return {
         "cooperation": cooperation,
         "manages": manages,

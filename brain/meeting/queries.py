@@ -146,9 +146,10 @@ def listing(
     return list(rows), total or 0
 
 
-# The counts over every post (the home page with nothing chosen), per database, with the
-# Meeting Point counter they were made at: kept until a change to the details moves it.
-_ALL_COUNTS: dict[str, tuple[int, dict[str, dict[str, int]]]] = {}
+# The counts over every post (the home page with nothing chosen) and the ranked
+# suggestions change only with the Meeting Point's details.
+_ALL_COUNTS = version.Kept(size=4)
+_RANKED = version.Kept(size=2000)
 
 
 def facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
@@ -156,21 +157,8 @@ def facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
     the process while the Meeting Point's change counter stays where it was."""
     if any(selection.chosen.values()) or selection.topic_ids is not None:
         return _facet_counts(selection)
-    database = str(db.engine.url)
-    counter = version.current()
-    kept = _ALL_COUNTS.get(database)
-    if counter is not None and kept is not None and kept[0] == counter:
-        return {facet: dict(values) for facet, values in kept[1].items()}
-    counts = _facet_counts(selection)
-    if counter is not None:
-        _ALL_COUNTS[database] = (counter, counts)
+    counts = _ALL_COUNTS.get("all", lambda: _facet_counts(selection))
     return {facet: dict(values) for facet, values in counts.items()}
-
-
-def forget_kept_counts() -> None:
-    """Drop the counts this process keeps: needed only when the counter goes back, as when
-    the tests empty the database (or a backup is restored under a running process)."""
-    _ALL_COUNTS.clear()
 
 
 def _facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
@@ -292,6 +280,49 @@ def rank(
     — plus posts of the same form and the text matches; only those are scored.
     """
     text_scores = text_scores or {}
+    key = (
+        tuple(sorted((facet, tuple(sorted(values))) for facet, values in wanted.items())),
+        kinds,
+        exclude_topic,
+        exclude_author,
+        tuple(sorted(text_scores.items())),
+        limit,
+    )
+    top = _RANKED.get(
+        key, lambda: _ranked(wanted, kinds, exclude_topic, exclude_author, text_scores, limit)
+    )
+    best_text = max(text_scores.values(), default=0.0) or 1.0
+    loaded = {
+        cooperation.topic_id: cooperation
+        for cooperation in db.session.scalars(
+            _base()
+            .options(
+                joinedload(Cooperation.topic).joinedload(Topic.author),
+                selectinload(Cooperation.tags),
+            )
+            .where(Cooperation.topic_id.in_([topic_id for _score, topic_id in top]))
+        )
+    }
+    return [
+        Suggestion(
+            loaded[topic_id],
+            score,
+            _reasons(_shared(loaded[topic_id], wanted, text_scores.get(topic_id, 0.0) / best_text)),
+        )
+        for score, topic_id in top
+        if topic_id in loaded
+    ]
+
+
+def _ranked(
+    wanted: dict[str, set[str]],
+    kinds: tuple[str, ...],
+    exclude_topic: int | None,
+    exclude_author: int | None,
+    text_scores: dict[int, float],
+    limit: int,
+) -> list[tuple[float, int]]:
+    """rank()'s work in the database: the best (score, topic id) pairs."""
     pairs = {
         facet: and_(CooperationTag.facet == facet, CooperationTag.value.in_(sorted(values)))
         for facet, values in wanted.items()
@@ -344,27 +375,7 @@ def rank(
         if score > 0:
             scored.append((score, topic_id))
     scored.sort(key=lambda item: (-item[0], -item[1]))
-    top = scored[:limit]
-    loaded = {
-        cooperation.topic_id: cooperation
-        for cooperation in db.session.scalars(
-            _base()
-            .options(
-                joinedload(Cooperation.topic).joinedload(Topic.author),
-                selectinload(Cooperation.tags),
-            )
-            .where(Cooperation.topic_id.in_([topic_id for _score, topic_id in top]))
-        )
-    }
-    return [
-        Suggestion(
-            loaded[topic_id],
-            score,
-            _reasons(_shared(loaded[topic_id], wanted, text_scores.get(topic_id, 0.0) / best_text)),
-        )
-        for score, topic_id in top
-        if topic_id in loaded
-    ]
+    return scored[:limit]
 
 
 def _shared(cooperation: Cooperation, wanted: dict[str, set[str]], similarity: float) -> dict:

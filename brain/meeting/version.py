@@ -9,6 +9,9 @@ anywhere in the forum do not touch it: each process keeps those counts until it 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from itertools import chain
 
 from flask import has_app_context
@@ -24,6 +27,43 @@ MEETING_POINT = 2  # the row's id (row 1 counts every change to content)
 def current() -> int | None:
     """The counter's value (None if the row is missing: then nothing may be kept)."""
     return db.session.scalar(select(ContentVersion.value).where(ContentVersion.id == MEETING_POINT))
+
+
+class Kept:
+    """Results worked out from the Meeting Point's details, kept in this process while the
+    counter stays where it was (at most *size* of them, the least recently used go first)."""
+
+    everywhere: list[Kept] = []
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[tuple, object] = OrderedDict()
+        self.lock = threading.Lock()
+        Kept.everywhere.append(self)
+
+    def get(self, key: Hashable, make: Callable[[], object]):
+        counter = current()
+        if counter is None:
+            return make()
+        full_key = (str(db.engine.url), counter, key)
+        with self.lock:
+            if full_key in self.entries:
+                self.entries.move_to_end(full_key)
+                return self.entries[full_key]
+        value = make()
+        with self.lock:
+            self.entries[full_key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value
+
+    @classmethod
+    def forget_all(cls) -> None:
+        """Drop everything kept: needed only when the counter goes back, as when the tests
+        empty the database (or a backup is restored under a running process)."""
+        for kept in cls.everywhere:
+            with kept.lock:
+                kept.entries.clear()
 
 
 def _changes_counts(session: Session) -> bool:
