@@ -12,9 +12,12 @@ On a fresh temporary SQLite database and index folder:
    history and some expressions of interest. Everything is written with Core ``insert()`` in
    the shape brain.ops gives it (the operations would take far too long for this much); the
    Whoosh index is then built with ``Indexer.rebuild(procs=2)``.
-2. pages, as a logged-in member whose profile yields "Suggested for you": the home page, the
-   home page filtered by a theme and a region, the home page with words (text search and
-   facets), and the page of a request topic (cooperation panel with suggestions). The session
+2. pages, as a logged-in member whose profile yields "Suggested for you": the home page (its
+   counts over every post and the member's suggestions are kept while the Meeting Point is
+   unchanged), the home page again with the Meeting Point's change counter moved before
+   each request (so nothing kept serves it), the home page filtered by a theme and a region,
+   the home page with words (text search and facets), and the page of a request topic
+   (cooperation panel with suggestions; 220 topics in turn, so each is a first view). The session
    cookie keeps brain.pagecache (guests only) out of the way: every response is rendered.
    What the process holds before the pages is frozen out of the garbage collector, as
    brain/wsgi.py does in each worker. Each figure is p50/p95/max of ``time.perf_counter``
@@ -61,9 +64,10 @@ from sqlalchemy import text as sql_text
 
 from brain import create_app, markup, search
 from brain.extensions import db
-from brain.meeting import catalog, queries
+from brain.meeting import catalog, queries, version
 from brain.models import (
     Board,
+    ContentVersion,
     Cooperation,
     CooperationTag,
     Interest,
@@ -707,6 +711,7 @@ class Page:
     marked: int = 0  # timed responses that contain it
     gc: str = ""  # garbage collection during the timed requests
     by_url: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    before: Callable[[], None] | None = None  # run before each request, outside the timing
 
 
 def pages(bench: Bench) -> list[Page]:
@@ -716,8 +721,25 @@ def pages(bench: Bench) -> list[Page]:
         home = url_for("meeting.home")
         filtered = [url_for("meeting.home", theme=t, region=r) for t, r in bench.theme_regions]
         worded = [url_for("meeting.home", q=word) for word in bench.words]
+
+    def meeting_point_changed() -> None:
+        """What a new post or a change of status does: the counter moves, so the counts and
+        suggestions each process keeps are worked out again."""
+        with bench.app.app_context(), db.engine.begin() as connection:
+            connection.execute(
+                update(ContentVersion)
+                .where(ContentVersion.id == version.MEETING_POINT)
+                .values(value=ContentVersion.value + 1)
+            )
+
     return [
         Page("home (facets, suggested for you)", [home], b'id="for-you-heading"'),
+        Page(
+            "home, just after a change (nothing kept)",
+            [home],
+            b'id="for-you-heading"',
+            before=meeting_point_changed,
+        ),
         Page("home ?theme=…&region=…", filtered, b'class="facets"'),
         Page("home ?q=… (text search + facets)", worded, b'class="facets"'),
         Page("request topic (panel + suggestions)", topic_urls, b'class="suggestions"'),
@@ -735,6 +757,8 @@ def logged_in_client(bench: Bench):
 
 
 def _get(client, page: Page, url: str):
+    if page.before is not None:
+        page.before()
     response = client.get(url)
     assert response.status_code == 200, f"{url}: {response.status_code}"
     page.marked += page.marker in response.data
@@ -778,6 +802,8 @@ def time_page(client, page: Page, runs: int, warmup: int) -> Timing:
     with GcLog() as collections:
         for n in range(runs):
             url = page.urls[(warmup + n) % len(page.urls)]
+            if page.before is not None:
+                page.before()
             started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get(url)
             seconds.append(time.perf_counter() - started)
