@@ -20,11 +20,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from itertools import chain
 
-from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, text, update
+from flask import Flask, current_app
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
+from brain import commits
 from brain.extensions import db
 from brain.models import ContentVersion, SearchOutbox
 
@@ -39,28 +41,19 @@ VERSION_QUERY = text("SELECT value FROM content_version WHERE id = 1")  # CONTEN
 # --- the version counter ---------------------------------------------------------------------
 
 
-def _after_flush(session: Session, _context) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(not isinstance(obj, SearchOutbox | ContentVersion) for obj in changed):
-        session.info["content_changed"] = True
+def _changes_content(session: Session) -> bool:
+    changed = chain(session.new, session.dirty, session.deleted)
+    return any(not isinstance(obj, SearchOutbox | ContentVersion) for obj in changed)
 
 
-def _after_commit(session: Session) -> None:
-    if session.info.pop("content_changed", False) and has_app_context():
-        bump = current_app.extensions.get("brain_page_cache")
-        if bump is not None:
-            bump.bump()
-
-
-def _after_rollback(session: Session, _previous=None) -> None:
-    session.info.pop("content_changed", None)
+def _bump_pages() -> None:
+    cache = current_app.extensions.get("brain_page_cache")
+    if cache is not None:
+        cache.bump()
 
 
 def listen() -> None:
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_rollback)
+    commits.after_commits_that("content_changed", _changes_content, _bump_pages)
 
 
 # --- the cache -------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from itertools import chain
 
-from flask import has_app_context
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
+from brain import commits
 from brain.extensions import db
 from brain.models import ContentVersion, Cooperation, CooperationTag, Topic
 
@@ -79,27 +79,14 @@ def _changes_counts(session: Session) -> bool:
     return False
 
 
-def _after_flush(session: Session, _context) -> None:
-    if not session.info.get("meeting_changed") and _changes_counts(session):
-        session.info["meeting_changed"] = True
-
-
-def _after_commit(session: Session) -> None:
-    if session.info.pop("meeting_changed", False) and has_app_context():
-        with db.engine.begin() as connection:
-            connection.execute(
-                update(ContentVersion)
-                .where(ContentVersion.id == MEETING_POINT)
-                .values(value=ContentVersion.value + 1)
-            )
-
-
-def _after_rollback(session: Session, _previous=None) -> None:
-    session.info.pop("meeting_changed", None)
+def _bump() -> None:
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(ContentVersion)
+            .where(ContentVersion.id == MEETING_POINT)
+            .values(value=ContentVersion.value + 1)
+        )
 
 
 def listen() -> None:
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_rollback)
+    commits.after_commits_that("meeting_changed", _changes_counts, _bump)

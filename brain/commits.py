@@ -1,0 +1,39 @@
+"""Work done once a commit has gone through: each flush of a session is checked for a kind of
+change (while its objects and their history are at hand), and after a commit that made one,
+an action runs in a transaction of its own (brain.pagecache and brain.meeting.version bump
+their counters this way)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+_watched: set[str] = set()
+
+
+def after_commits_that(
+    flag: str, changes: Callable[[Session], bool], then: Callable[[], None]
+) -> None:
+    """Run *then* after each commit in which a flush *changes* something. *flag* names the
+    mark left on the session between the two; registering the same flag again does nothing."""
+    if flag in _watched:
+        return
+    _watched.add(flag)
+
+    def after_flush(session: Session, _context) -> None:
+        if not session.info.get(flag) and changes(session):
+            session.info[flag] = True
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(flag, False) and has_app_context():
+            then()
+
+    def after_rollback(session: Session, _previous=None) -> None:
+        session.info.pop(flag, None)
+
+    event.listen(Session, "after_flush", after_flush)
+    event.listen(Session, "after_commit", after_commit)
+    event.listen(Session, "after_soft_rollback", after_rollback)
