@@ -1,17 +1,35 @@
 """Work done once a commit has gone through: each flush of a session is checked for a kind of
 change (while its objects and their history are at hand), and after a commit that made one,
-an action runs in a transaction of its own (brain.pagecache and brain.meeting.version bump
-their counters this way)."""
+an action runs in a transaction of its own. brain.pagecache and brain.meeting.version bump
+their counters (rows of ``content_version``) this way, and read them with ``counter``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from flask import has_app_context
-from sqlalchemy import event
+from sqlalchemy import Select, event, select, update
 from sqlalchemy.orm import Session
 
+from brain.extensions import db
+from brain.models import ContentVersion
+
 _watched: set[str] = set()
+
+
+def counter(row: int) -> Select:
+    """The statement reading one counter of ``content_version``."""
+    return select(ContentVersion.value).where(ContentVersion.id == row)
+
+
+def bump(row: int) -> None:
+    """Add one to a counter of ``content_version``, in a transaction of its own."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(ContentVersion)
+            .where(ContentVersion.id == row)
+            .values(value=ContentVersion.value + 1)
+        )
 
 
 def after_commits_that(

@@ -23,7 +23,6 @@ from collections import OrderedDict
 from itertools import chain
 
 from flask import Flask, current_app
-from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from brain import commits
@@ -35,7 +34,6 @@ PERSONAL_COOKIES = ("session", "remember_token")
 MAX_ENTRIES = 1000
 MAX_BODY = 2 * 1024 * 1024
 CONTENT = 1  # the counter's row (row 2 is the Meeting Point's: brain.meeting.version)
-VERSION_QUERY = text("SELECT value FROM content_version WHERE id = 1")  # CONTENT
 
 
 # --- the version counter ---------------------------------------------------------------------
@@ -76,16 +74,11 @@ class PageCache:
             with self.app.app_context():
                 self.engine = db.engine
         with self.engine.connect() as connection:
-            return connection.execute(VERSION_QUERY).scalar()
+            return connection.execute(commits.counter(CONTENT)).scalar()
 
     def bump(self) -> None:
         """Count one change of content (called after a commit that changed rows)."""
-        with db.engine.begin() as connection:
-            connection.execute(
-                update(ContentVersion)
-                .where(ContentVersion.id == CONTENT)
-                .values(value=ContentVersion.value + 1)
-            )
+        commits.bump(CONTENT)
         with self.lock:
             self.entries.clear()  # this process knows at once; others see the counter
 

@@ -14,19 +14,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from itertools import chain
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from brain import commits
 from brain.extensions import db
-from brain.models import ContentVersion, Cooperation, CooperationTag, Topic
+from brain.models import Cooperation, CooperationTag, Topic
 
 MEETING_POINT = 2  # the row's id (row 1 counts every change to content)
 
 
 def current() -> int | None:
     """The counter's value (None if the row is missing: then nothing may be kept)."""
-    return db.session.scalar(select(ContentVersion.value).where(ContentVersion.id == MEETING_POINT))
+    return db.session.scalar(commits.counter(MEETING_POINT))
 
 
 class Kept:
@@ -79,14 +79,7 @@ def _changes_counts(session: Session) -> bool:
     return False
 
 
-def _bump() -> None:
-    with db.engine.begin() as connection:
-        connection.execute(
-            update(ContentVersion)
-            .where(ContentVersion.id == MEETING_POINT)
-            .values(value=ContentVersion.value + 1)
-        )
-
-
 def listen() -> None:
-    commits.after_commits_that("meeting_changed", _changes_counts, _bump)
+    commits.after_commits_that(
+        "meeting_changed", _changes_counts, lambda: commits.bump(MEETING_POINT)
+    )
