@@ -158,26 +158,27 @@ def sdg_label(number: int | str) -> str:
     return str(_l("SDG %(number)d: %(name)s", number=int(number), name=label)) if label else ""
 
 
-# The labels of the code-defined vocabularies, by facet.
+# The labels of the code-defined vocabularies, by facet (SDGs are numbered: sdg_label).
 VOCABULARIES = {
     "kind": KIND_LABELS,
     "status": STATUS_LABELS,
     "theme": THEMES,
     "modality": MODALITIES,
-    "sdg": {str(number): number for number in SDGS},
+    "sdg": SDGS,
 }
 
 
 def labels(facet: str) -> dict[str, str]:
-    """Code → label in the reader's language for one of VOCABULARIES. The catalogs do not
-    change while the process runs, so each language's labels are worked out once (a listing
-    with 300 filter values would otherwise translate each one at every request)."""
-    return _labels(str(get_locale() or "en"), facet)
+    """Code → label in the reader's language for one of VOCABULARIES (see labels_in)."""
+    return labels_in(str(get_locale() or "en"), facet)
 
 
 @lru_cache(maxsize=64)
-def _labels(locale: str, facet: str) -> dict[str, str]:
+def labels_in(locale: str, facet: str) -> dict[str, str]:
+    """Code → label in *locale*. The catalogs do not change while the process runs, so each
+    language's labels are worked out once (a listing with 300 filter values would otherwise
+    translate each one at every request)."""
     with force_locale(locale):
         if facet == "sdg":
-            return {code: sdg_label(number) for code, number in VOCABULARIES["sdg"].items()}
+            return {str(number): sdg_label(number) for number in SDGS}
         return {str(code): str(label) for code, label in VOCABULARIES[facet].items()}

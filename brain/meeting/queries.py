@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -514,9 +513,8 @@ def _theme_words() -> dict[str, frozenset[str]]:
 
     found = {code: set(code.split("-")) for code in catalog.THEMES}
     for language in INTERFACE_LANGUAGES:
-        with force_locale(language.code):
-            for code, label in catalog.THEMES.items():
-                found[code].update(w for w in _words(str(label)) if len(w) >= 4)
+        for code, label in catalog.labels_in(language.code, "theme").items():
+            found[code].update(w for w in _words(label) if len(w) >= 4)
     return {code: frozenset(words) for code, words in found.items()}
 
 
