@@ -160,7 +160,6 @@ def search(
 # --- the Meeting Point -------------------------------------------------------------------
 
 MEETING_TEXT_LIMIT = 20_000
-COOPERATION_KINDS = ("offer", "request", "experience")
 SIMILAR_KEY_TERMS = 6
 SIMILAR_CANDIDATE_TERMS = 20
 COMMON_TERM_SHARE = 0.02
@@ -237,7 +236,8 @@ def similar_cooperations(opening_post_id: int, limit: int = 150) -> dict:
         return {}
     stored = searcher.stored_fields(docnum)
     fieldname = meeting_field(stored.get("language", "und"))
-    posts = sum(searcher.doc_frequency("coop", f"kind:{kind}") for kind in COOPERATION_KINDS)
+    kinds = searcher.reader().expand_prefix("coop", "kind:")  # each post has one kind
+    posts = sum(searcher.doc_frequency("coop", kind) for kind in kinds)
     too_common = max(COMMON_TERM_FLOOR, COMMON_TERM_SHARE * posts)
     candidates = searcher.key_terms_from_text(
         fieldname, stored.get("text", ""), numterms=SIMILAR_CANDIDATE_TERMS
