@@ -335,7 +335,7 @@ def test_words_that_match_most_posts_count_by_leaving_out_the_others(board, app,
             session.commit()
         matched = set(ids[:-3])  # the words miss the three newest posts (and one is hidden)
 
-        def page(chosen):
+        def page(chosen, matched=matched):
             selection = queries.Selection(chosen=chosen, topic_ids=set(matched))
             counts = queries.facet_counts(selection)
             rows, total = queries.listing(selection, 1, counts)
@@ -349,6 +349,17 @@ def test_words_that_match_most_posts_count_by_leaving_out_the_others(board, app,
             assert listed[3] is None and left_out[3] == set(ids) - matched
             assert left_out[:3] == listed[:3]
         assert listed[1] < len(ids) - 3
+
+        # Words that match half the posts: too many to list and too many to leave out, so
+        # the ids are bound as one parameter (json_each on SQLite, unnest on PostgreSQL).
+        half = set(ids[::2])
+        for chosen in ({}, {"theme": {"care"}}):
+            monkeypatch.setattr(queries, "LISTED_IDS", 1000)
+            listed = page(chosen, half)
+            monkeypatch.setattr(queries, "LISTED_IDS", 5)
+            bound = page(chosen, half)
+            assert bound[3] is None and bound[:3] == listed[:3]
+        assert 0 < listed[1] <= len(half)
 
 
 def test_long_facet_lists_show_their_first_values_and_the_rest_behind_more(client, board):
