@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import Select, event, select, update
 from sqlalchemy.orm import Session
 
@@ -47,7 +47,13 @@ def after_commits_that(
 
     def after_commit(session: Session) -> None:
         if session.info.pop(flag, False) and has_app_context():
-            then()
+            # The change is committed: a failure here (a counter on a lost connection) must
+            # not make the request report a saved write as failed. Caches keyed by the
+            # counter catch up at the next change; their time limit bounds the staleness.
+            try:
+                then()
+            except Exception:
+                current_app.logger.warning("After-commit work %r failed", flag, exc_info=True)
 
     def after_rollback(session: Session, _previous=None) -> None:
         session.info.pop(flag, None)

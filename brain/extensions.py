@@ -1,5 +1,7 @@
 """Unbound extension objects, imported by models and blueprints to avoid import cycles."""
 
+import logging
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -24,7 +26,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class Database(SQLAlchemy):
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        """Remove the request's session, even when its connection has died.
+
+        Closing a session rolls back its transaction; on a connection the database has
+        dropped (a restart, ``pg_terminate_backend``) that raises, and an exception here —
+        after the response was made, often for a write that was committed — would replace
+        the page with the server's bare error. The connection is already invalidated by
+        then, and the pool's pre-ping replaces it on the next checkout."""
+        try:
+            self.session.remove()
+        except Exception:
+            logging.getLogger("brain").warning(
+                "Could not close the request's database session", exc_info=True
+            )
+            self.session.registry.clear()
+
+
+db = Database(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -21,7 +21,8 @@ import cmarkgfm
 from bleach.html5lib_shim import Filter
 from cmarkgfm.cmark import Options
 
-RENDERER_VERSION = 1
+# 2: images from other sites become links (their servers would learn each reader's address).
+RENDERER_VERSION = 2
 
 MAX_BODY_LENGTH = 20_000
 # Tags plus character references in the rendered HTML, and element nesting depth: together
@@ -92,8 +93,15 @@ def _check_complexity(html: str) -> None:
             raise MarkupTooComplex("nested too deeply")
 
 
+def is_local(url: str) -> bool:
+    """A path on this site ("/files/…"), not another site's address ("//host/…")."""
+    return url.startswith("/") and not url.startswith(("//", "/\\"))
+
+
 class _LinkFilter(Filter):
-    """Adds rel to every link and turns @name in plain text into a link to the member."""
+    """Adds rel to every link, turns @name in plain text into a link to the member, and an
+    image from another site into a link to it: a reader's browser never fetches from a
+    server the writer chose (which would learn every reader's address)."""
 
     def __init__(self, source, mentions: dict[str, str] | None = None):
         super().__init__(source)
@@ -103,11 +111,18 @@ class _LinkFilter(Filter):
     def __iter__(self):
         # Inside these, text is shown as written: no mention links.
         verbatim = 0
+        links = 0
         for token in super().__iter__():
             kind = token["type"]
             name = token.get("name")
+            if name == "img" and not is_local(token["data"].get((None, "src"), "")):
+                yield from self._image_as_link(token["data"], inside_link=links > 0)
+                continue
             if kind == "StartTag" and name == "a":
                 token["data"][(None, "rel")] = LINK_REL
+                links += 1
+            elif kind == "EndTag" and name == "a":
+                links = max(links - 1, 0)
             if kind == "StartTag" and name in ("a", "code", "pre"):
                 verbatim += 1
             elif kind == "EndTag" and name in ("a", "code", "pre"):
@@ -116,6 +131,18 @@ class _LinkFilter(Filter):
                 yield from self._link_mentions(token["data"])
                 continue
             yield token
+
+    def _image_as_link(self, attrs: dict, inside_link: bool):
+        src = attrs.get((None, "src"), "")
+        text = attrs.get((None, "alt"), "").strip() or src
+        if inside_link or not src:  # a link cannot hold another; its text is enough
+            if text:
+                yield {"type": "Characters", "data": text}
+            return
+        link = {(None, "href"): src, (None, "class"): "remote-image", (None, "rel"): LINK_REL}
+        yield {"type": "StartTag", "name": "a", "namespace": None, "data": link}
+        yield {"type": "Characters", "data": text}
+        yield {"type": "EndTag", "name": "a", "namespace": None}
 
     def _link_mentions(self, text: str):
         position = 0

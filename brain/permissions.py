@@ -1,8 +1,20 @@
-"""Who may do what. Every view checks here; templates use the same functions to show links."""
+"""Who may do what. Every view checks here; templates use the same functions to show links.
+
+Two rules hold everywhere:
+- **Powers need a member in good standing.** A suspended, banned or not yet approved account
+  keeps no power of its role: ``_active`` is the one gate, used by every role check below
+  (moderating, administering, inviting) as well as by writing.
+- **One visibility rule for posts.** ``can_read_post`` (Python) and ``public_post_clause``
+  (SQL) say who sees a post's text: anyone who may read its topic, while it is neither hidden
+  nor deleted; a hidden post also to its author (with the reason) and the board's moderators.
+  The topic page, the reply and quote forms, permalinks, search results and member activity
+  all go through them.
+"""
 
 from __future__ import annotations
 
 from flask_login import AnonymousUserMixin
+from sqlalchemy import ColumnElement
 
 from brain.models import Board, Post, Role, Topic, User
 
@@ -13,14 +25,41 @@ def _member(actor: Actor) -> User | None:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _writer(actor: Actor) -> User | None:
-    """The member, if they may write at all (not suspended or banned)."""
+def _active(actor: Actor) -> User | None:
+    """The member, if their account may act at all now (not suspended, banned or pending)."""
     user = _member(actor)
     return user if user is not None and user.may_write else None
 
 
+# Writing and holding a role's powers need the same standing.
+_writer = _active
+
+
+def is_administrator(actor: Actor) -> bool:
+    user = _active(actor)
+    return user is not None and user.role == Role.ADMIN
+
+
+def is_staff(actor: Actor) -> bool:
+    """Administrators and moderators in good standing (they may invite people)."""
+    user = _active(actor)
+    return user is not None and user.role in (Role.ADMIN, Role.MODERATOR)
+
+
+def moderated_board_ids(actor: Actor) -> list[int] | None:
+    """The boards *actor* moderates: None meaning every board (administrators), [] none."""
+    user = _active(actor)
+    if user is None:
+        return []
+    if user.role == Role.ADMIN:
+        return None
+    if user.role == Role.MODERATOR:
+        return [board.id for board in user.moderated_boards]
+    return []
+
+
 def moderates(actor: Actor, board: Board) -> bool:
-    user = _member(actor)
+    user = _active(actor)
     if user is None:
         return False
     if user.role == Role.ADMIN:
@@ -42,10 +81,29 @@ def can_read_topic(actor: Actor, topic: Topic) -> bool:
 
 
 def can_see_post_body(actor: Actor, post: Post) -> bool:
-    """Hidden posts stay readable to their author (with the reason) and to moderators."""
+    """Hidden posts stay readable to their author (with the reason) and to moderators;
+    deleted ones are a placeholder for everyone."""
+    if post.deleted_at is not None:
+        return False
     if post.hidden_at is None:
         return True
     return is_author(actor, post) or moderates(actor, post.topic.board)
+
+
+def can_read_post(actor: Actor, post: Post) -> bool:
+    """The one rule: may *actor* see this post's text (in its topic, a quote, a reply form,
+    a search result)?"""
+    return can_read_topic(actor, post.topic) and can_see_post_body(actor, post)
+
+
+def public_post_clause(readable_board_ids: list[int] | None = None) -> ColumnElement[bool]:
+    """The SQL form of the rule for lists everyone shares (search results, member activity):
+    the post and its topic neither hidden nor deleted, in a board the reader may read (when
+    *readable_board_ids* is given). Needs ``Topic`` joined to ``Post``."""
+    clause = Post.deleted_at.is_(None) & Post.hidden_at.is_(None) & Topic.hidden_at.is_(None)
+    if readable_board_ids is not None:
+        clause = clause & Topic.board_id.in_(readable_board_ids)
+    return clause
 
 
 def can_start_topic(actor: Actor, board: Board) -> bool:
@@ -60,6 +118,14 @@ def can_reply(actor: Actor, topic: Topic) -> bool:
     if topic.is_locked or topic.board.read_only:
         return moderates(actor, topic.board)
     return True
+
+
+def can_reply_to(actor: Actor, post: Post) -> bool:
+    """Answering (or quoting) one post: the topic takes replies and the post can be read.
+    A hidden post is answered by moderators only: a reply would draw attention back to it."""
+    if not can_reply(actor, post.topic) or not can_read_post(actor, post):
+        return False
+    return post.hidden_at is None or moderates(actor, post.topic.board)
 
 
 def is_author(actor: Actor, post: Post) -> bool:
@@ -88,6 +154,24 @@ def can_report(actor: Actor, post: Post) -> bool:
 
 def can_see_revisions(actor: Actor, post: Post) -> bool:
     return is_author(actor, post) or moderates(actor, post.topic.board)
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+def can_edit_profile(actor: Actor) -> bool:
+    """What a member says about themselves is public content: it waits, like posts, until
+    the account is approved, and stops while it is suspended."""
+    return _writer(actor) is not None
+
+
+def can_see_profile(actor: Actor, member: User) -> bool:
+    """A profile is public once its account is approved; before that only the member
+    and administrators see it (a spammer's page must not be public before approval)."""
+    if member.is_pending:
+        viewer = _member(actor)
+        return viewer is not None and (viewer.id == member.id or is_administrator(viewer))
+    return True
 
 
 # --- the Meeting Point -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from brain.extensions import db
 from brain.models import SiteSetting
+from brain.ops.text import parse_count
 
 
 class RegistrationMode(enum.StrEnum):
@@ -27,8 +28,11 @@ def _stored() -> dict[str, str]:
         try:
             rows = db.session.execute(select(SiteSetting.key, SiteSetting.value)).all()
         except SQLAlchemyError:  # an error page must render even when the database cannot
-            db.session.rollback()
             rows = []
+            try:
+                db.session.rollback()
+            except SQLAlchemyError:
+                db.session.registry.clear()
         g.site_settings = dict(rows)
     return g.site_settings
 
@@ -56,8 +60,8 @@ def registration_mode() -> RegistrationMode:
 
 
 def report_threshold() -> int:
-    value = get("report_threshold")
-    return int(value) if value.isdigit() else current_app.config["REPORT_THRESHOLD"]
+    value = parse_count(get("report_threshold"))
+    return current_app.config["REPORT_THRESHOLD"] if value is None else value
 
 
 def site_name(locale: str) -> str:

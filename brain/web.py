@@ -8,20 +8,25 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template, request, url_for
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
+from flask_babel import force_locale, format_datetime, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
 
-from brain import i18n, settings
-from brain.extensions import limiter
+from brain import commits, i18n, permissions, settings
+from brain.database import InvalidText
+from brain.extensions import db, limiter
 from brain.models.forum import AUTO_HIDE_REASON
+from brain.ops import submissions
+from brain.ops.text import parse_count
 
 MAX_ID = 2**31 - 1
 # Characters no form field or query may carry: C0 controls but tab and newlines, DEL, and
@@ -49,6 +54,7 @@ ERROR_TITLES = {
     403: _l("Not allowed"),
     404: _l("Page not found"),
     405: _l("Method not allowed"),
+    409: _l("Changed in the meantime"),
     413: _l("Too large"),
     429: _l("Too many requests"),
     500: _l("Something went wrong"),
@@ -58,10 +64,18 @@ ERROR_MESSAGES = {
     403: _l("You do not have permission to do this."),
     404: _l("There is nothing at this address. It may have been moved or deleted."),
     405: _l("This address does not accept that kind of request."),
+    409: _l(
+        "Someone changed the same thing at the same moment, so your request was not applied. "
+        "Reload the page and try again."
+    ),
     413: _l("What you sent is too large. Please shorten it and try again."),
     429: _l("You are doing that too often. Please wait a moment and try again."),
     500: _l("An unexpected error happened on our side. It has been logged; please try again."),
 }
+
+SAVED_BUT_NOT_SHOWN = _l(
+    "Your changes were saved, but the next page could not be shown. Please reload the page."
+)
 
 
 class UserFacingError(HTTPException):
@@ -80,18 +94,59 @@ def render_error(error: HTTPException, **extra):
     code = error.code or 500
     if code not in ERROR_TITLES:
         code = 400 if 400 <= code < 500 else 500
-    message = error.description if isinstance(error, UserFacingError) else ERROR_MESSAGES[code]
-    if isinstance(error, CSRFError):
-        message = _(
-            "The form has expired or was sent from elsewhere. Reload the page and try again."
-        )
-    response = render_template(
-        "error.html", code=code, title=ERROR_TITLES[code], message=message, **extra
-    )
     headers = {}
     if code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
+    try:
+        message = error.description if isinstance(error, UserFacingError) else ERROR_MESSAGES[code]
+        if isinstance(error, CSRFError):
+            message = _(
+                "The form has expired or was sent from elsewhere. Reload the page and try again."
+            )
+        response = render_template(
+            "error.html", code=code, title=ERROR_TITLES[code], message=message, **extra
+        )
+    except Exception:
+        # The full page needs the database (the member, the site's name); when that is what
+        # failed, the plain page still says what happened, in the visitor's language.
+        current_app.logger.exception("The error page could not be rendered in full")
+        response = plain_error_page(code, error)
     return response, code, headers
+
+
+def _language_without_database() -> str:
+    """The visitor's language from what the request itself says (never the member's
+    profile: loading the member may be what failed)."""
+    return (
+        g.get("locale")
+        or i18n.supported(request.args.get("lang"))
+        or i18n.supported(request.cookies.get(i18n.LANG_COOKIE))
+        or request.accept_languages.best_match([lang.code for lang in i18n.INTERFACE_LANGUAGES])
+        or "en"
+    )
+
+
+def plain_error_page(code: int, error: Exception | None = None) -> str:
+    """An error page rendered from the request alone: no database, no member, no context
+    processors."""
+    language = i18n.BY_CODE.get(_language_without_database(), i18n.BY_CODE["en"])
+    with force_locale(language.code):
+        if isinstance(error, UserFacingError):
+            message = error.description
+        elif g.get("saved_changes") and code >= 500:
+            message = str(SAVED_BUT_NOT_SHOWN)
+        else:
+            message = str(ERROR_MESSAGES[code])
+        return current_app.jinja_env.get_template("error_plain.html").render(
+            code=code,
+            title=str(ERROR_TITLES[code]),
+            message=message,
+            page_lang=language.code,
+            page_dir=language.direction,
+            stylesheet=url_for("static", filename="css/brain.css"),
+            site_name=current_app.config["SITE_NAME"],
+            home=url_for("site.home"),
+        )
 
 
 def retry_wait_message() -> str | None:
@@ -135,28 +190,119 @@ def limit_from(setting: str, methods=("POST",), **options):
     )
 
 
+def page_number(limit: int = 100_000) -> int:
+    """The ?page= of a listing: 1 when absent; a page that cannot exist is a 404."""
+    raw = request.args.get("page")
+    if raw in (None, ""):
+        return 1
+    page = parse_count(raw)
+    if page is None or not 1 <= page <= limit:
+        fail(404, _("There is no such page."))
+    return page
+
+
+def form_field(form, problem, default: str = "body"):
+    """The field an operation's refusal belongs to (the message shows under it): the one
+    it names, else *default* (the form's main text)."""
+    named = getattr(form, problem.field or default, None)
+    if named is not None and hasattr(named, "errors"):
+        if not isinstance(named.errors, list):
+            named.errors = list(named.errors)
+        return named
+    main = getattr(form, "body", None) or getattr(form, "reason", None) or next(iter(form))
+    if not isinstance(main.errors, list):
+        main.errors = list(main.errors)
+    return main
+
+
+def commit_once(token: str | None, post_id: int) -> int:
+    """Commit a post a composer form created under its one-time *token*
+    (brain.ops.submissions). If the same form won the race a moment before, nothing of this
+    copy is kept: the id returned is the first post's, to show instead."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        earlier = submissions.earlier_post(token, current_user)
+        if earlier is None:
+            raise
+        return earlier
+    return post_id
+
+
+def _forget_failed_transaction() -> None:
+    """After an error the session may hold a failed transaction (or a dead connection):
+    drop it, so the error page can still read what it needs."""
+    try:
+        db.session.rollback()
+    except Exception:
+        db.session.registry.clear()
+
+
 def render_internal_error(error: Exception):
-    return render_error(UserFacingError(500, ERROR_MESSAGES[500]))
+    _forget_failed_transaction()
+    if g.get("saved_changes"):
+        # The app knows the write went through: saying "failed" would make people repeat it.
+        message = _(
+            "Your changes were saved, but the next page could not be shown. Please reload the page."
+        )
+    else:
+        message = ERROR_MESSAGES[500]
+    return render_error(UserFacingError(500, message))
+
+
+def render_conflict(error: Exception):
+    """A unique-constraint or version race that no view expected: a clear 409, nothing
+    half-saved (the transaction is rolled back)."""
+    _forget_failed_transaction()
+    current_app.logger.info("Concurrent change refused: %s", error)
+    return render_error(UserFacingError(409, ERROR_MESSAGES[409]))
+
+
+def _mark_saved() -> None:
+    if has_request_context():
+        g.saved_changes = True
 
 
 def guard_input() -> None:
-    """Refuse control characters anywhere in the query or form before any view sees them."""
+    """Refuse control characters anywhere in the address, the query, the form or the
+    cookies before any view sees them: no route has to remember (PostgreSQL cannot store
+    NUL, and a path segment is looked up in the database like any field)."""
+    values = [request.path]
     # ?lang= is exempt: any value there falls back to a supported language (i18n.supported).
-    values = [value for key, value in request.args.items(multi=True) if key != "lang"]
+    for key, value in request.args.items(multi=True):
+        values += [key] if key == "lang" else [key, value]
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        values += list(request.form.values())
+        for key, value in request.form.items(multi=True):
+            values += [key, value]
+    values += request.cookies.values()
     for value in values:
         if _CONTROL.search(value):
             fail(400, _("The request contains characters that are not allowed (such as NUL)."))
 
 
+def render_invalid_text(error: InvalidText):
+    """Text that passed the forms but the database cannot hold (brain.database)."""
+    _forget_failed_transaction()
+    current_app.logger.warning("Refused at the database: %s", error)
+    return render_error(
+        UserFacingError(
+            400,
+            _(
+                "Something you sent is too long or contains characters that are not "
+                "allowed. Please shorten or correct it and try again."
+            ),
+        )
+    )
+
+
 def security_headers(response):
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -231,6 +377,14 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(UserFacingError, render_error)
     app.register_error_handler(CSRFError, render_error)
     app.register_error_handler(500, render_internal_error)
+    app.register_error_handler(IntegrityError, render_conflict)
+    app.register_error_handler(InvalidText, render_invalid_text)
+    app.register_error_handler(StaleDataError, render_conflict)
+    commits.after_commits_that(
+        "saved_changes",
+        lambda session: bool(session.new or session.dirty or session.deleted),
+        _mark_saved,
+    )
     app.context_processor(template_globals)
     app.jinja_env.filters["when"] = when
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -242,5 +396,7 @@ def init_app(app: Flask) -> None:
         board_link=board_link,
         content_languages=i18n.content_language_codes(),
         auto_hide_reason=AUTO_HIDE_REASON,
+        is_administrator=permissions.is_administrator,
+        is_staff=permissions.is_staff,
     )
     app.jinja_env.filters["language_name"] = language_name

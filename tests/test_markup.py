@@ -75,10 +75,31 @@ def test_raw_html_is_not_passed_through():
     assert "<b>" not in render("<b>bold?</b>")
 
 
-def test_images_keep_https_sources():
-    assert '<img src="https://example.org/a.png" alt="a">' in render(
-        "![a](https://example.org/a.png)"
+def test_images_from_other_sites_become_links_so_readers_browsers_never_fetch_them():
+    html = render("![a cat](https://example.org/a.png) ![](http://example.org/b.gif)")
+    assert "<img" not in html
+    assert (
+        '<a href="https://example.org/a.png" class="remote-image" '
+        'rel="nofollow ugc noopener">a cat</a>' in html
     )
+    assert ">http://example.org/b.gif</a>" in html  # no alt text: the address is the text
+
+
+def test_a_linked_image_from_another_site_keeps_one_link_with_its_text():
+    html = render("[![logo](https://example.org/l.png)](https://example.org/)")
+    assert "<img" not in html
+    assert html.count("<a ") == 1
+    assert '<a href="https://example.org/" rel="nofollow ugc noopener">logo</a>' in html
+
+
+def test_images_on_this_site_stay_images():
+    assert '<img src="/files/a.png" alt="a">' in render("![a](/files/a.png)")
+    assert "<img" not in render("![a](//example.org/a.png)")  # another site, any scheme
+
+
+def test_the_content_security_policy_loads_images_from_this_site_only(client):
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "img-src 'self';" in policy
 
 
 def test_body_over_the_limit_is_refused():

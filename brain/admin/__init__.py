@@ -7,8 +7,8 @@ from flask import Blueprint, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from brain import permissions
 from brain.forms import ConfirmForm
-from brain.models import Role
 from brain.ops.errors import OperationError
 from brain.web import fail
 
@@ -22,9 +22,10 @@ OPEN_TO_MODERATORS = frozenset({"admin.invitations", "admin.revoke_invitation"})
 @login_required
 def administrators_only():
     """Every page of the blueprint is guarded here, so a new page cannot forget to be."""
-    if current_user.role == Role.ADMIN:
+    # Suspended, banned or unapproved accounts keep no power of their role (brain.permissions).
+    if permissions.is_administrator(current_user):
         return None
-    if current_user.role == Role.MODERATOR and request.endpoint in OPEN_TO_MODERATORS:
+    if permissions.is_staff(current_user) and request.endpoint in OPEN_TO_MODERATORS:
         return None
     fail(403, _("Only administrators can see this page."))
 

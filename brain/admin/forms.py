@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    Form,
     FormField,
     IntegerField,
     SelectField,
@@ -16,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from brain import i18n
-from brain.forms import CheckboxesField, no_forbidden_characters, not_blank
+from brain.forms import CheckboxesField, Form, SubForm, no_forbidden_characters, not_blank
 from brain.models import Role
 from brain.ops.admin import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX
 from brain.ops.moderation import MAX_REASON
@@ -73,7 +71,7 @@ def reason_field() -> TextAreaField:
 # --- boards -------------------------------------------------------------------------------
 
 
-class BoardForm(FlaskForm):
+class BoardForm(Form):
     slug = StringField(
         _l("Address"),
         validators=[DataRequired(REQUIRED), Length(max=SLUG_MAX)],
@@ -91,11 +89,11 @@ class BoardForm(FlaskForm):
     read_only = BooleanField(_l("Read-only: only moderators can start topics and reply"))
 
 
-class MoveBoardForm(FlaskForm):
+class MoveBoardForm(Form):
     direction = SelectField(choices=[SelectChoice("up", "up"), SelectChoice("down", "down")])
 
 
-class BoardTranslationForm(Form):
+class BoardTranslationForm(SubForm):
     """One language's name and description; an empty name removes the translation."""
 
     name = StringField(
@@ -110,11 +108,11 @@ class BoardTranslationForm(Form):
     description = description_field(_l("Description"))
 
 
-class BoardTranslationsForm(FlaskForm):
+class BoardTranslationsForm(Form):
     pass
 
 
-class ModeratorForm(FlaskForm):
+class ModeratorForm(Form):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(REQUIRED), Length(max=64), no_forbidden_characters],
@@ -125,7 +123,7 @@ class ModeratorForm(FlaskForm):
 # --- members ------------------------------------------------------------------------------
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(
         _l("Role"),
         choices=lambda: [
@@ -137,7 +135,7 @@ class RoleForm(FlaskForm):
     boards = CheckboxesField(_l("Boards this member moderates"), coerce=int)
 
 
-class SuspendForm(FlaskForm):
+class SuspendForm(Form):
     until = DateField(
         _l("Suspended until"),
         validators=[InputRequired(REQUIRED)],
@@ -149,14 +147,14 @@ class SuspendForm(FlaskForm):
     reason = reason_field()
 
 
-class BanForm(FlaskForm):
+class BanForm(Form):
     reason = reason_field()
 
 
 # --- invitations and site settings -------------------------------------------------------
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     days = IntegerField(
         _l("Valid for (days)"),
         validators=[
@@ -176,7 +174,7 @@ class InvitationForm(FlaskForm):
     )
 
 
-class SiteTextForm(Form):
+class SiteTextForm(SubForm):
     name = StringField(
         _l("Site name"),
         validators=[
@@ -189,7 +187,7 @@ class SiteTextForm(Form):
     description = description_field(_l("Site description"), SITE_DESCRIPTION_MAX)
 
 
-class SiteSettingsForm(FlaskForm):
+class SiteSettingsForm(Form):
     registration_mode = SelectField(
         _l("Registration"),
         choices=lambda: [

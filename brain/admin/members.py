@@ -21,7 +21,7 @@ from brain.ops import admin as ops
 from brain.ops.errors import OperationError
 from brain.ops.moderation import lift_suspension, unban_member
 from brain.ops.text import contains_pattern
-from brain.web import fail, safe_next
+from brain.web import fail, page_number, safe_next
 
 PER_PAGE = 25
 MAX_PAGE = 100_000
@@ -57,9 +57,7 @@ def members():
     state = request.args.get("state", "all")
     state = state if state in filters else "all"
     query_text = request.args.get("q", "").strip()[:100]
-    page = request.args.get("page", 1, type=int)
-    if page is None or not 1 <= page <= MAX_PAGE:
-        fail(404, _("There is no such page."))
+    page = page_number(MAX_PAGE)
     query = select(User).where(filters[state]).order_by(func.lower(User.username), User.id)
     if query_text:
         pattern = contains_pattern(query_text.casefold())

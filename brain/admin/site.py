@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from brain import i18n, settings
+from brain import i18n, permissions, settings
 from brain.admin import bp, confirmed, forms
 from brain.extensions import db
 from brain.forms import ConfirmForm
-from brain.models import Board, Invitation, Report, Role, User
+from brain.models import Board, Invitation, Report, User
 from brain.ops import accounts
-from brain.web import fail
+from brain.web import fail, page_number
 
 INVITATIONS_PER_PAGE = 50
 
@@ -45,11 +45,9 @@ def invitations():
             _("The invitation is ready: send the link below to the person you invite."), "success"
         )
         return redirect(url_for("admin.invitations", _anchor=f"invitation-{invitation.id}"))
-    page = request.args.get("page", 1, type=int)
-    if page is None or not 1 <= page <= 100_000:
-        fail(404, _("There is no such page."))
+    page = page_number()
     query = select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc())
-    if current_user.role != Role.ADMIN:
+    if not permissions.is_administrator(current_user):
         query = query.where(Invitation.created_by_id == current_user.id)
     listed = db.paginate(query, page=page, per_page=INVITATIONS_PER_PAGE, error_out=False)
     return render_template(
@@ -67,7 +65,10 @@ def revoke_invitation(invitation_id: int):
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None:
         fail(404, _("There is no such invitation."))
-    if current_user.role != Role.ADMIN and invitation.created_by_id != current_user.id:
+    if (
+        not permissions.is_administrator(current_user)
+        and invitation.created_by_id != current_user.id
+    ):
         fail(403, _("Only administrators can revoke invitations made by someone else."))
     confirmed()
     accounts.revoke_invitation(invitation)

@@ -5,22 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
-from brain.extensions import db, login_manager
+from brain.extensions import login_manager
 from brain.models import User
+from brain.ops import sessions
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    # The id carries the session epoch: bumping it ends every session opened before.
-    user_id, _sep, epoch = session_id.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_epoch != int(epoch) or user.is_banned:
-        return None
-    return user
+def load_user(login_id: str) -> User | None:
+    # The id names a login session kept on the server (brain.ops.sessions): logging out
+    # deletes it, so a copied cookie stops working everywhere.
+    return sessions.member_for(login_id)
 
 
 def init_app(app: Flask) -> None:

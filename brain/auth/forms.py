@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from brain.forms import no_forbidden_characters
+from brain.forms import Form, no_forbidden_characters
 from brain.ops.accounts import MAX_PASSWORD, MIN_PASSWORD, normalise_username, validate_username
 
 REQUIRED = _l("This field is required.")
@@ -17,7 +16,7 @@ def acceptable_username(form, field) -> None:
         raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = StringField(
         _l("Username or email"),
         validators=[DataRequired(REQUIRED), Length(max=254), no_forbidden_characters],
@@ -63,7 +62,7 @@ def email_field() -> EmailField:
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(REQUIRED), no_forbidden_characters, acceptable_username],
@@ -84,10 +83,10 @@ class RegisterForm(FlaskForm):
     )
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = new_password_field(_l("New password"))
     confirm = confirm_field()

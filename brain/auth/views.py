@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from brain import mail, settings
 from brain.auth import bp
@@ -13,19 +14,21 @@ from brain.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRe
 from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.i18n import supported
+from brain.ops import sessions
 from brain.ops.accounts import (
     authenticate,
     change_password,
     find_by_email,
     redeem_invitation,
     register_member,
+    registration_conflict,
     reset_token,
     usable_invitation,
     user_for_reset_token,
 )
 from brain.ops.errors import OperationError
 from brain.settings import RegistrationMode
-from brain.web import created, fail, limit_from, safe_next
+from brain.web import created, fail, form_field, limit_from, safe_next
 
 
 def _start_session(user, remember: bool = False) -> None:
@@ -34,6 +37,8 @@ def _start_session(user, remember: bool = False) -> None:
     session.clear()
     if locale_choice:
         session["locale"] = locale_choice
+    sessions.open_session(user)
+    db.session.commit()
     login_user(user, remember=remember)
 
 
@@ -90,12 +95,16 @@ def register():
                 )
                 if invitation is not None:
                     redeem_invitation(invitation, user)
+                db.session.commit()
             except OperationError as problem:
                 db.session.rollback()
-                field = getattr(form, problem.field or "username")
-                field.errors = [*field.errors, str(problem)]
+                form_field(form, problem, default="username").errors.append(str(problem))
+            except IntegrityError:
+                # The same name or address registered at the same moment by someone else.
+                db.session.rollback()
+                problem = registration_conflict(form.username.data, form.email.data)
+                form_field(form, problem, default="username").errors.append(str(problem))
             else:
-                db.session.commit()
                 _start_session(user)
                 if user.is_pending:
                     flash(
@@ -180,6 +189,9 @@ def reset_password(token: str):
 def logout():
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
+        # The server forgets the session, so a copy of the cookie stops working too.
+        sessions.end_session(session.get("_user_id"))
+        db.session.commit()
         logout_user()
         session.clear()
         flash(_("You have logged out."), "info")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, load_only
 
 from brain.extensions import db
 from brain.models import Board, Post, Topic, User
-from brain.permissions import Actor, can_read_board
+from brain.permissions import Actor, can_read_board, public_post_clause
 
 # Indentation stops here; deeper replies continue at this depth and name whom they answer.
 VISUAL_DEPTH_CAP = 5
@@ -175,11 +175,8 @@ def member_activity(user: User, board_ids: list[int], limit: int = 10):
         .options(joinedload(Post.topic).joinedload(Topic.board))
         .where(
             Post.author_id == user.id,
-            Post.deleted_at.is_(None),
-            Post.hidden_at.is_(None),
-            Topic.hidden_at.is_(None),
+            public_post_clause(board_ids),
             Post.parent_id.is_not(None),
-            Topic.board_id.in_(board_ids),
         )
         .order_by(Post.created_at.desc())
         .limit(limit)

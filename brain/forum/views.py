@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from brain import markup, permissions
 from brain.extensions import db
@@ -15,17 +16,16 @@ from brain.forum.forms import EditForm, EditOpeningForm, ReplyForm, TopicForm
 from brain.i18n import content_filter, content_language_codes
 from brain.models import Board, Post, PostRevision, Topic
 from brain.ops import posts as post_ops
+from brain.ops import submissions
 from brain.ops.errors import OperationError
-from brain.web import created, fail, limit_from, posting_key
+from brain.ops.text import parse_count
+from brain.web import commit_once, created, fail, form_field, limit_from, page_number, posting_key
 
 MAX_PAGE = 100_000
 
 
 def _page_arg() -> int:
-    page = request.args.get("page", 1, type=int)
-    if page is None or not 1 <= page <= MAX_PAGE:
-        fail(404, _("There is no such page."))
-    return page
+    return page_number(MAX_PAGE)
 
 
 def readable_board(slug: str) -> Board:
@@ -111,15 +111,22 @@ def new_topic(slug: str):
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
+        earlier = submissions.earlier_post(form.submission.data, current_user)
+        if earlier is not None:
+            return redirect(url_for("forum.permalink", post_id=earlier))
         if not form.preview.data:
             try:
                 topic = post_ops.start_topic(
                     board, current_user, form.title.data, form.body.data, form.language.data
                 )
             except OperationError as problem:
-                form.body.errors = [*form.body.errors, str(problem)]
+                form_field(form, problem).errors.append(str(problem))
             else:
-                db.session.commit()
+                submissions.record(form.submission.data, current_user, topic.first_post_id)
+                first_post_id = topic.first_post_id
+                shown = commit_once(form.submission.data, first_post_id)
+                if shown != first_post_id:
+                    return redirect(url_for("forum.permalink", post_id=shown))
                 return redirect(url_for("forum.topic", topic_id=topic.id, slug=topic.slug))
     return render_template("forum/new_topic.html", board=board, form=form, preview=preview)
 
@@ -175,10 +182,14 @@ def permalink(post_id: int):
 def reply(post_id: int):
     parent = _readable_post(post_id)
     topic = parent.topic
+    # The one visibility rule: a post whose text the member may not see cannot be shown,
+    # quoted or answered here either.
+    if not permissions.can_read_post(current_user, parent):
+        fail(404, _("There is no post at this address."))
     if not permissions.can_reply(current_user, topic):
         fail(403, _("You cannot reply in this topic."))
-    if parent.is_deleted:
-        fail(404, _("That post was deleted; reply to the topic instead."))
+    if not permissions.can_reply_to(current_user, parent):
+        fail(403, _("This post is hidden by a moderator and cannot be answered."))
     form = ReplyForm()
     if request.method == "GET":
         form.language.data = default_language() if parent.is_opening else parent.language
@@ -187,14 +198,18 @@ def reply(post_id: int):
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
+        earlier = submissions.earlier_post(form.submission.data, current_user)
+        if earlier is not None:
+            return redirect(url_for("forum.permalink", post_id=earlier))
         if not form.preview.data:
             try:
                 post = post_ops.reply(parent, current_user, form.body.data, form.language.data)
             except OperationError as problem:
                 form.body.errors = [*form.body.errors, str(problem)]
             else:
-                db.session.commit()
-                return redirect(url_for("forum.permalink", post_id=post.id))
+                submissions.record(form.submission.data, current_user, post.id)
+                shown = commit_once(form.submission.data, post.id)
+                return redirect(url_for("forum.permalink", post_id=shown))
     return render_template(
         "forum/reply.html", topic=topic, parent=parent, form=form, preview=preview
     )
@@ -211,23 +226,41 @@ def edit(post_id: int):
     form = form_class()
     if request.method == "GET":
         form.body.data, form.language.data = post.body_source, post.language
+        form.version.data = str(post.version)
         if post.is_opening:
             form.title.data = topic.title
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
+        started_from = parse_count(form.version.data)
+        if started_from is not None and started_from != post.version:
+            return _edit_conflict(post, form)
         if not form.preview.data:
             try:
                 post_ops.edit_post(post, current_user, form.body.data, form.language.data)
                 if post.is_opening:
                     post_ops.edit_title(topic, form.title.data)
-            except OperationError as problem:
-                form.body.errors = [*form.body.errors, str(problem)]
-            else:
                 db.session.commit()
+            except OperationError as problem:
+                db.session.rollback()
+                form_field(form, problem).errors.append(str(problem))
+            except StaleDataError:
+                # Another edit of this post was saved between our reading and our writing.
+                db.session.rollback()
+                return _edit_conflict(db.session.get(Post, post_id), form)
+            else:
                 flash(_("Your changes are saved."), "success")
                 return redirect(url_for("forum.permalink", post_id=post.id))
     return render_template("forum/edit.html", topic=topic, post=post, form=form, preview=preview)
+
+
+def _edit_conflict(post: Post, form):
+    """The post changed while the member was editing: their text stays in the form, the
+    current version is shown beside it, and saving again replaces it knowingly."""
+    form.version.data = str(post.version)
+    return render_template(
+        "forum/edit.html", topic=post.topic, post=post, form=form, preview=None, conflict=True
+    ), 409
 
 
 @bp.route("/p/<id:post_id>/delete", methods=["GET", "POST"])

@@ -23,7 +23,7 @@ from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, Stat
 from brain.models import Board, Cooperation, Interest
 from brain.ops import cooperation as ops
 from brain.ops.errors import OperationError
-from brain.web import created, fail, language_name, limit_from, posting_key
+from brain.web import created, fail, language_name, limit_from, page_number, posting_key
 
 bp = Blueprint("meeting", __name__, url_prefix="/meeting-point")
 _SIMILAR = version.Kept(size=2000)  # opening post id → similar posts' text scores
@@ -140,9 +140,7 @@ def _selection(board: Board) -> tuple[queries.Selection, str]:
 @bp.route("/")
 def home():
     board = _board()
-    page = request.args.get("page", 1, type=int)
-    if page is None or not 1 <= page <= MAX_PAGE:
-        fail(404, _("There is no such page."))
+    page = page_number(MAX_PAGE)
     selection, text = _selection(board)
     counts = queries.facet_counts(selection)
     cooperations, total = queries.listing(selection, page, counts)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,6 +16,7 @@ from wtforms.validators import Optional
 from brain import i18n
 from brain.forms import (
     CheckboxesField,
+    Form,
     body_field,
     language_field,
     no_forbidden_characters,
@@ -24,6 +24,7 @@ from brain.forms import (
 )
 from brain.meeting import catalog
 from brain.ops.cooperation import MAX_INTEREST, Details
+from brain.ops.text import parse_count
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -56,7 +57,7 @@ def working_language_choices() -> list[SelectChoice]:
     ]
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     """The structured part; the values are checked by brain.ops.cooperation.Details."""
 
     kind = RadioField(_l("What are you posting?"), choices=kind_choices, validate_choice=False)
@@ -84,9 +85,9 @@ class DetailsForm(FlaskForm):
     ongoing = BooleanField(_l("Ongoing, no end date"))
 
     def details(self) -> Details:
-        sdgs = []
-        for raw in self.sdgs.data or []:
-            sdgs.append(int(raw) if str(raw).isdigit() and len(str(raw)) < 4 else -1)
+        # Anything but a plain number becomes -1, which Details reports as an unknown goal.
+        sdgs = [parse_count(raw, maximum=999) for raw in self.sdgs.data or []]
+        sdgs = [-1 if number is None else number for number in sdgs]
         return Details(
             kind=self.kind.data or "",
             modality=self.modality.data or "",
@@ -127,12 +128,12 @@ class CooperationForm(DetailsForm):
     submit = SubmitField(_l("Publish"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField(_l("New status"), validate_choice=False)
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), no_forbidden_characters])
 
 
-class InterestForm(FlaskForm):
+class InterestForm(Form):
     message = TextAreaField(
         _l("Your message to the author"),
         validators=[no_forbidden_characters],

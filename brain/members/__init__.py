@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from brain import permissions
 from brain.extensions import db
 from brain.forum import queries
 from brain.members import catalog
 from brain.models import MemberEdition, User
+from brain.ops import sessions
 from brain.ops.accounts import authenticate, change_password, update_profile, username_key
 from brain.ops.errors import OperationError
 from brain.ops.text import contains_pattern
-from brain.web import fail
+from brain.web import fail, page_number
 
 DIRECTORY_PAGE = 30
 
@@ -26,7 +28,7 @@ bp = Blueprint("members", __name__)
 @bp.route("/u/<username>")
 def profile(username: str):
     user = db.session.scalar(select(User).where(User.username_key == username_key(username[:64])))
-    if user is None:
+    if user is None or not permissions.can_see_profile(current_user, user):
         fail(404, _("There is no member with that name."))
     if username != user.username:
         return redirect(url_for("members.profile", username=user.username), 301)
@@ -65,8 +67,15 @@ def settings():
 def edit_profile():
     from brain.members.forms import ProfileForm
 
-    if current_user.is_suspended():
-        abort(403)  # what a member says about themselves is content too
+    if not permissions.can_edit_profile(current_user):
+        # What a member says about themselves is public content, like a post.
+        fail(
+            403,
+            _(
+                "Your profile can be filled in once an administrator has approved your "
+                "account, and not while it is suspended."
+            ),
+        )
     form = ProfileForm()
     if request.method == "GET":
         form.display_name.data = current_user.display_name
@@ -110,8 +119,12 @@ def password():
         else:
             change_password(current_user, form.password.data)
             db.session.commit()
-            # This session goes on under the new epoch (the real object, not the proxy).
-            login_user(current_user._get_current_object())
+            # Every session ended; this one goes on as a new one (the real object, not the
+            # proxy).
+            member = current_user._get_current_object()
+            sessions.open_session(member)
+            db.session.commit()
+            login_user(member)
             flash(
                 _("Your password is changed. Every other session has been logged out."),
                 "success",
@@ -133,9 +146,7 @@ def directory():
     language = args.get("language", "")
     language = language if language in catalog.SPOKEN_LANGUAGES else ""
     expertise = args.get("expertise", "").strip()[:64]
-    page = args.get("page", 1, type=int) or 1
-    if not 0 < page < 100_000:
-        fail(404, _("There is no such page."))
+    page = page_number()
 
     where = [User.banned_at.is_(None), User.approved_at.is_not(None)]
     if name:

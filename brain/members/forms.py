@@ -4,14 +4,13 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from brain import i18n
 from brain.auth.forms import confirm_field, new_password_field
-from brain.forms import CheckboxesField, language_choices, no_forbidden_characters
+from brain.forms import CheckboxesField, Form, language_choices, no_forbidden_characters
 from brain.members import catalog
 from brain.ops.accounts import BIO_MAX, EXPERTISE_MAX, MAX_PASSWORD
 
@@ -22,7 +21,7 @@ def timezone_choices() -> list[SelectChoice]:
     return [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     locale = SelectField(
         _l("Interface language"),
         choices=[
@@ -59,7 +58,7 @@ def edition_choices() -> list[SelectChoice]:
     return [SelectChoice(edition.code, str(edition.label)) for edition in catalog.EDITIONS]
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     display_name = StringField(
         _l("Display name"),
         validators=[
@@ -92,7 +91,7 @@ class ProfileForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("This field is required.")), Length(max=MAX_PASSWORD)],

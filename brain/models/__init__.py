@@ -2,11 +2,11 @@
 
 from brain.models.community import ContentVersion, Invitation, SiteSetting
 from brain.models.cooperation import Cooperation, CooperationTag, Interest, StatusChange
-from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Topic
+from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Submission, Topic
 from brain.models.moderation import ModerationLog, Report
 from brain.models.search import SearchOutbox
 from brain.models.types import utcnow
-from brain.models.users import BoardModerator, MemberEdition, Role, User
+from brain.models.users import BoardModerator, LoginSession, MemberEdition, Role, User
 
 __all__ = [
     "Board",
@@ -17,6 +17,7 @@ __all__ = [
     "CooperationTag",
     "Interest",
     "Invitation",
+    "LoginSession",
     "MemberEdition",
     "ModerationLog",
     "Post",
@@ -26,6 +27,7 @@ __all__ = [
     "SearchOutbox",
     "SiteSetting",
     "StatusChange",
+    "Submission",
     "Topic",
     "User",
     "utcnow",

@@ -21,6 +21,7 @@ from brain.models.users import User
 PATH_SEGMENT = 10  # digits per ancestor in tree_path: ids up to 9,999,999,999
 MAX_TREE_DEPTH = 48  # deeper replies are stored as the last sibling at this depth
 AUTO_HIDE_REASON = "[auto:reports]"  # hidden_reason of a post hidden by members' reports
+TITLE_MIN, TITLE_MAX = 3, 200  # characters of a topic title, after normalisation
 
 
 class Board(db.Model):
@@ -83,7 +84,7 @@ class Topic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
     slug: Mapped[str] = mapped_column(String(80))
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -137,6 +138,12 @@ class Post(db.Model):
     # Hidden by a moderator: a placeholder for others; the author sees the reason.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_reason: Mapped[str | None] = mapped_column(Text)
+    # Optimistic concurrency: every UPDATE of a post says which version it started from and
+    # moves it on, so of two edits made at the same moment one is refused (StaleDataError)
+    # instead of silently overwriting the other. Edit forms carry the version they showed.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])
     author: Mapped[User] = relationship()
@@ -175,6 +182,18 @@ class PostRevision(db.Model):
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     editor: Mapped[User] = relationship()
+
+
+class Submission(db.Model):
+    """A one-time token carried by a form that creates content, and what it created: a form
+    sent twice (a second press of "Post", a browser's retry) lands on the first result."""
+
+    __tablename__ = "submissions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 def path_segment(post_id: int) -> str:

@@ -63,8 +63,12 @@ class User(UserMixin, db.Model):
         cascade="all, delete-orphan", lazy="select", order_by="MemberEdition.edition"
     )
 
+    # The key of the login session this object was loaded or logged in with (not a column:
+    # brain.ops.sessions sets it); part of the login id kept in the session cookie.
+    login_key = ""
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
+        return f"{self.id}:{self.session_epoch}:{self.login_key}"
 
     @property
     def read_languages(self) -> list[str]:
@@ -111,6 +115,18 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class LoginSession(db.Model):
+    """One logged-in browser. The session cookie names it (by a random key whose digest is
+    kept here); logging out deletes the row, so a copy of the cookie stops working on every
+    server at once. A password change or a ban ends them all (``User.session_epoch``)."""
+
+    __tablename__ = "login_sessions"
+
+    key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class BoardModerator(db.Model):

@@ -3,7 +3,7 @@ they are given, administrators everywhere (brain.permissions.moderates)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -12,11 +12,11 @@ from wtforms.fields.choices import SelectChoice
 
 from brain import permissions, settings
 from brain.extensions import db
-from brain.models import Board, ModerationLog, Post, Report, Role, Topic
+from brain.models import Board, ModerationLog, Post, Report, Topic
 from brain.moderation import forms
 from brain.ops import moderation as ops
 from brain.ops.errors import OperationError
-from brain.web import fail
+from brain.web import fail, page_number
 
 bp = Blueprint("moderation", __name__)
 
@@ -200,11 +200,9 @@ def report(post_id: int):
 
 def _moderated_board_ids() -> list[int] | None:
     """None for administrators (every board), else the boards this member moderates."""
-    if current_user.role == Role.ADMIN:
-        return None
-    if current_user.role != Role.MODERATOR:
+    if not permissions.is_staff(current_user):
         fail(403, _("Only moderators can see this page."))
-    return [board.id for board in current_user.moderated_boards]
+    return permissions.moderated_board_ids(current_user)
 
 
 @bp.route("/mod/reports")
@@ -267,8 +265,6 @@ def log():
     )
     if board_ids is not None:
         query = query.where(ModerationLog.board_id.in_(board_ids))
-    page = request.args.get("page", 1, type=int) or 1
-    if not 1 <= page <= 10_000:
-        fail(404, _("There is no such page."))
+    page = page_number(10_000)
     entries = db.paginate(query, page=page, per_page=50, error_out=False)
     return render_template("moderation/log.html", entries=entries)

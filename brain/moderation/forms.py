@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from brain.forms import no_forbidden_characters, title_field
+from brain.forms import Form, no_forbidden_characters, title_field
 
 REASON_MAX = 500
 
@@ -23,25 +22,25 @@ def reason_field(required: bool) -> TextAreaField:
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = reason_field(required=False)
 
 
-class RequiredReasonForm(FlaskForm):
+class RequiredReasonForm(Form):
     reason = reason_field(required=True)
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     board = SelectField(_l("Move to the board"), coerce=str)
     reason = reason_field(required=False)
 
 
-class SplitForm(FlaskForm):
+class SplitForm(Form):
     title = title_field()
     reason = reason_field(required=False)
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     target = IntegerField(
         _l("Number of the topic to merge into"),
         validators=[
@@ -53,7 +52,7 @@ class MergeForm(FlaskForm):
     reason = reason_field(required=False)
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     reason = TextAreaField(
         _l("What is wrong with this post?"),
         validators=[
@@ -64,7 +63,7 @@ class ReportForm(FlaskForm):
     )
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(Form):
     resolution = SelectField(
         _l("Decision"),
         choices=lambda: [

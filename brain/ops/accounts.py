@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from brain.extensions import db
 from brain.models import Invitation, MemberEdition, Role, User, utcnow
 from brain.ops.errors import OperationError
+from brain.ops.sessions import end_every_session
 from brain.ops.text import (
     LIST_SEPARATORS,
     clean_text,
@@ -27,6 +28,7 @@ from brain.ops.text import (
 )
 
 USERNAME = re.compile(r"^[\w][\w.-]{1,30}[\w]$", re.UNICODE)
+KEY_MAX = 64  # User.username_key and User.username_skeleton
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 
@@ -57,6 +59,10 @@ def validate_username(name: str) -> str | None:
             "Use 3 to 32 letters, digits, dots, hyphens or underscores, "
             "starting and ending with a letter or digit."
         )
+    # Case folding and look-alike mapping can lengthen a name ("ῧ" folds to three
+    # characters): the keys that make names unique must fit their columns too.
+    if len(username_key(name)) > KEY_MAX or len(skeleton(name)) > KEY_MAX:
+        return _l("That username is too long. Please choose a shorter one.")
     return None
 
 
@@ -80,13 +86,30 @@ def register_member(
     problem = validate_username(username)
     if problem:
         raise OperationError(problem, field="username")
-    key = username_key(username)
-    email = email.strip().lower()
+    key, look, email = username_key(username), skeleton(username), email.strip().lower()
+    _check_free(key, look, email)
+    user = User(
+        username=username,
+        username_key=key,
+        username_skeleton=look,
+        email=email,
+        password_hash=hash_password(password),
+        display_name=(display_name or "").strip() or username,
+        role=role,
+        locale=locale,
+        approved_at=utcnow() if approved else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _check_free(key: str, look: str, email: str) -> None:
+    """Raise OperationError when the name, a look-alike of it, or the address is taken."""
     if db.session.scalar(select(User.id).where(User.username_key == key)):
         raise OperationError(
             _l("That username is taken. Please choose another one."), field="username"
         )
-    look = skeleton(username)
     if db.session.scalar(select(User.id).where(User.username_skeleton == look)):
         raise OperationError(
             _l(
@@ -102,20 +125,19 @@ def register_member(
             ),
             field="email",
         )
-    user = User(
-        username=username,
-        username_key=key,
-        username_skeleton=look,
-        email=email,
-        password_hash=hash_password(password),
-        display_name=(display_name or "").strip() or username,
-        role=role,
-        locale=locale,
-        approved_at=utcnow() if approved else None,
+
+
+def registration_conflict(username: str, email: str) -> OperationError:
+    """Why a registration lost a race (its INSERT hit a unique constraint): someone took
+    the name or the address at the same moment. Called after the rollback."""
+    username = normalise_username(username)
+    try:
+        _check_free(username_key(username), skeleton(username), email.strip().lower())
+    except OperationError as problem:
+        return problem
+    return OperationError(
+        _l("That username is taken. Please choose another one."), field="username"
     )
-    db.session.add(user)
-    db.session.flush()
-    return user
 
 
 def authenticate(login: str, password: str) -> User | None:
@@ -148,7 +170,7 @@ def change_password(user: User, password: str) -> None:
     if problem:
         raise OperationError(problem, field="password")
     user.password_hash = hash_password(password)
-    user.session_epoch += 1
+    end_every_session(user)
 
 
 def find_by_email(email: str) -> User | None:

@@ -15,7 +15,8 @@ from brain.extensions import db
 from brain.models import Board, ModerationLog, Post, Report, Topic, User, utcnow
 from brain.models.forum import AUTO_HIDE_REASON, MAX_TREE_DEPTH, PATH_SEGMENT, path_segment
 from brain.ops.errors import OperationError
-from brain.ops.posts import recount_topic
+from brain.ops.posts import clean_title, recount_topic
+from brain.ops.sessions import end_every_session
 from brain.ops.text import clean_text, slugify
 
 MAX_REASON = 500
@@ -121,7 +122,7 @@ def split_topic(post: Post, actor: User, title: str, reason: str = "") -> Topic:
         raise OperationError(_l("The opening post cannot be split off."))
     source = post.topic
     posts = _subtree(post)
-    title = clean_text(title).strip()
+    title = clean_title(title)
     topic = Topic(
         board_id=source.board_id,
         author_id=post.author_id,
@@ -250,7 +251,7 @@ def lift_suspension(member: User, actor: User, reason: str = "") -> None:
 
 def ban_member(member: User, actor: User, reason: str) -> None:
     member.banned_at = utcnow()
-    member.session_epoch += 1  # ends every open session at once
+    end_every_session(member)  # ends every open session at once
     record(actor, "ban", member=member, reason=reason)
 
 

@@ -8,7 +8,13 @@ from sqlalchemy import func, select
 from brain import markup
 from brain.extensions import db
 from brain.models import Board, Post, PostRevision, Topic, User, utcnow
-from brain.models.forum import MAX_TREE_DEPTH, PATH_SEGMENT, path_segment
+from brain.models.forum import (
+    MAX_TREE_DEPTH,
+    PATH_SEGMENT,
+    TITLE_MAX,
+    TITLE_MIN,
+    path_segment,
+)
 from brain.ops.errors import OperationError
 from brain.ops.text import clean_text, slugify
 
@@ -55,8 +61,17 @@ _visible = Post.deleted_at.is_(None) & Post.hidden_at.is_(None)
 
 
 def recount_topic(topic: Topic) -> None:
-    """Recompute the topic's counters and last activity from its posts."""
+    """Recompute the topic's counters and last activity from its posts.
+
+    The topic's row is locked first, so two transactions recounting one topic take turns:
+    the second counts after the first has committed, and sees its post. (PostgreSQL reads a
+    fresh snapshot for each statement; without the lock both would count before either
+    committed, and the last to write would leave the total one short. SQLite serialises
+    writers anyway.) FOR NO KEY UPDATE, not FOR UPDATE: inserting a post holds a KEY SHARE
+    lock on its topic through the foreign key, which FOR UPDATE would wait on — a deadlock
+    between two repliers."""
     db.session.flush()
+    db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update(key_share=True))
     total, visible, last_at = db.session.execute(
         select(
             func.count(Post.id),
@@ -95,11 +110,23 @@ def _new_post(
     return post
 
 
+def clean_title(title: str) -> str:
+    """A title as stored: normalised first, then checked (one character typed can become
+    three under normalisation, so a check before it proves nothing)."""
+    title = clean_text(title).strip()
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        raise OperationError(
+            _l("Between %(min)d and %(max)d characters.", min=TITLE_MIN, max=TITLE_MAX),
+            field="title",
+        )
+    return title
+
+
 def start_topic(
     board: Board, author: User, title: str, body: str, language: str, *, when=None
 ) -> Topic:
     """Open a topic in *board* with its first post."""
-    title = clean_text(title).strip()
+    title = clean_title(title)
     now = when or utcnow()
     topic = Topic(
         board=board,
@@ -154,7 +181,7 @@ def edit_post(post: Post, editor: User, body: str, language: str | None = None) 
 
 
 def edit_title(topic: Topic, title: str) -> None:
-    topic.title = clean_text(title).strip()
+    topic.title = clean_title(title)
     topic.slug = slugify(topic.title)
 
 

@@ -15,6 +15,22 @@ _SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
 _SLUG_GAPS = re.compile(r"[\s_-]+")
 
 
+_ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def parse_count(text: object, maximum: int = 2**31 - 1) -> int | None:
+    """A whole number written in ASCII digits, from 0 to *maximum*; None for anything else.
+
+    The one way to read a number a person or a form sent: ``str.isdigit`` accepts "①" and
+    "²", which ``int`` refuses, and ``int`` accepts other scripts' digits and spaces."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        text = str(text)
+    if not isinstance(text, str) or not _ASCII_NUMBER.fullmatch(text):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
 def contains_pattern(text: str) -> str:
     """A LIKE pattern (escape character "\\") matching *text* anywhere, its % and _ literal."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

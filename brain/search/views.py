@@ -8,15 +8,15 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
-from brain import search
+from brain import permissions, search
 from brain.extensions import db
 from brain.forum import queries
 from brain.i18n import content_language_codes
 from brain.models import Post, Topic
 from brain.ops.accounts import username_key
-from brain.web import limit_from
+from brain.web import limit_from, page_number
 
 bp = Blueprint("search", __name__)
 
@@ -51,7 +51,7 @@ def search_page():
     until, problem = _date("to", end_of_day=True)
     problems += [problem] if problem else []
     newest = request.args.get("sort") == "newest"
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number()
 
     results, posts = None, []
     if text.strip():
@@ -70,7 +70,7 @@ def search_page():
             newest_first=newest,
             unreadable_board_ids=unreadable_ids,
         )
-        posts = _load(results.hits)
+        posts = _load(results.hits, readable_ids)
     return render_template(
         "search/results.html",
         text=text,
@@ -87,19 +87,21 @@ def search_page():
     )
 
 
-def _load(hits: list[search.Hit]) -> list[tuple[Post, object]]:
-    """The posts behind the hits, in the hits' order, as the database has them now."""
+def _load(hits: list[search.Hit], readable_board_ids: list[int]) -> list[tuple[Post, object]]:
+    """The posts behind the hits, in the hits' order, as the database has them now: the index
+    follows writes a moment later, so each hit passes the visibility rule again here (a topic
+    hidden a millisecond ago is not shown)."""
     if not hits:
         return []
     found = {
         post.id: post
         for post in db.session.scalars(
             select(Post)
-            .options(joinedload(Post.author), joinedload(Post.topic).joinedload(Topic.board))
+            .join(Post.topic)
+            .options(joinedload(Post.author), contains_eager(Post.topic).joinedload(Topic.board))
             .where(
                 Post.id.in_([hit.post_id for hit in hits]),
-                Post.deleted_at.is_(None),
-                Post.hidden_at.is_(None),
+                permissions.public_post_clause(readable_board_ids),
             )
         )
     }
