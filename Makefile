@@ -13,9 +13,12 @@ $(STAMP): setup.cfg pyproject.toml package.json
 	if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund; fi
 	touch $@
 
+# `make run PORT=5001` when 5000 is taken; HOST=0.0.0.0 to be reached from other machines.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 run: $(STAMP)
 	$(BIN)/brain setup
-	$(BIN)/brain serve
+	$(BIN)/brain serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/brain translations compile

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from brain import config
+from brain import config, ratelimit_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +32,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"] or (
         f"sqlite:///{Path(app.instance_path) / 'brain.db'}"
     )
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = ratelimit_store.uri_for(app.instance_path)
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if app.config["PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -83,10 +83,11 @@ class Defaults:
     PAGE_CACHE_SECONDS = 30
     MEETING_POINT_BOARD = "meeting-point"  # slug of the board the Meeting Point lives on
 
-    # Rate limits (Flask-Limiter). Per process unless a shared store is set: with several
-    # gunicorn workers or servers use Redis, e.g. redis://127.0.0.1:6379/0.
+    # Rate limits (Flask-Limiter). None: counted in instance/ratelimits.sqlite, shared by every
+    # process on this machine (brain.ratelimit_store); for several servers use Redis, e.g.
+    # redis://127.0.0.1:6379/0. "memory://" counts in each process alone.
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = None
     RATELIMIT_KEY_PREFIX = "brain"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN = "10 per minute;50 per hour"

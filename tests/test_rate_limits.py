@@ -1,5 +1,6 @@
 """Rate limits: login, registration, reset, posting and search; a 429 page that says when to
-retry; limits that hold across processes sharing Redis."""
+retry; limits that hold across processes, in the instance folder's file by default or in
+Redis."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
+from types import SimpleNamespace
 
 import pytest
 import redis
 from flask_migrate import upgrade
 
-from brain import create_app
+from brain import config, create_app, ratelimit_store
 from brain.extensions import db, limiter
 from tests.factories import log_in, make_board, make_topic, make_user, submit
 
@@ -112,7 +114,11 @@ server.serve_forever()
 """
 
 
-def _start_servers(tmp_path, storage: str, prefix: str, count: int = 2):
+def _start_servers(
+    tmp_path, storage: str | None, prefix: str, count: int = 2, one_instance: bool = False
+):
+    """*count* servers on one database; *storage* None leaves the default store, and
+    *one_instance* gives them one instance folder, as gunicorn's workers have."""
     database = tmp_path / "limits.db"
     if not database.exists():
         app = create_app({"DATABASE_URL": f"sqlite:///{database}"}, str(tmp_path / "setup"))
@@ -124,9 +130,11 @@ def _start_servers(tmp_path, storage: str, prefix: str, count: int = 2):
             **os.environ,
             "BRAIN_DATABASE_URL": f"sqlite:///{database}",
             "BRAIN_SECRET_KEY": "shared secret",
-            "BRAIN_INSTANCE_PATH": str(tmp_path / f"instance{index}"),
+            "BRAIN_INSTANCE_PATH": str(
+                tmp_path / ("instance" if one_instance else f"instance{index}")
+            ),
             "BRAIN_SEARCH_INDEXER": "off",
-            "BRAIN_RATELIMIT_STORAGE_URI": storage,
+            "BRAIN_RATELIMIT_STORAGE_URI": storage or "",  # empty: the default
             "BRAIN_RATELIMIT_KEY_PREFIX": prefix,
             "BRAIN_RATELIMIT_SEARCH": "5 per minute",
         }
@@ -174,8 +182,74 @@ def test_limits_hold_across_two_processes_sharing_redis(tmp_path):
             store.delete(key)
 
 
+def test_by_default_the_processes_of_one_instance_folder_count_together(tmp_path):
+    # No store configured: gunicorn's workers share the counters' file in the instance folder.
+    processes, (first, second) = _start_servers(tmp_path, None, "default", one_instance=True)
+    try:
+        statuses = [_status(port, "coop") for port in (first, second, first, second, first)]
+        assert statuses == [200] * 5
+        assert _status(second, "coop") == 429
+        assert _status(first, "coop") == 429
+    finally:
+        _stop(processes)
+
+
+def test_the_login_limit_holds_as_configured_and_as_announced(tmp_path, session_app, monkeypatch):
+    monkeypatch.delenv("BRAIN_RATELIMIT_STORAGE_URI", raising=False)  # the default store
+    settings = {
+        "DATABASE_URL": session_app.config["DATABASE_URL"],
+        "SQLALCHEMY_ENGINE_OPTIONS": session_app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "SECRET_KEY": "x",
+        "SEARCH_INDEXER": "off",
+        "PASSWORD_HASH_METHOD": session_app.config["PASSWORD_HASH_METHOD"],
+        "RATELIMIT_LOGIN": config.Defaults.RATELIMIT_LOGIN,  # 10 per minute;50 per hour
+    }
+    apps = [create_app(settings, str(tmp_path))]
+    limiter.reset()
+
+    def attempt(app):
+        return submit(app.test_client(), "/login", {"login": "amina", "password": "guess"})
+
+    try:
+        for _attempt in range(5):
+            response = attempt(apps[0])
+            assert response.status_code == 200
+            assert response.headers["X-RateLimit-Limit"] == "10"
+        # Another app on the same instance folder (a worker started later, or a restart)
+        # counts on from there.
+        apps.append(create_app(settings, str(tmp_path)))
+        for _attempt in range(5):
+            assert attempt(apps[1]).status_code == 200
+        response = attempt(apps[1])
+        assert response.status_code == 429
+        assert response.headers["X-RateLimit-Limit"] == "10"
+        assert attempt(apps[0]).status_code == 429
+    finally:
+        limiter.reset()
+        for app in apps:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def test_the_instance_folder_store_counts_each_window_afresh(tmp_path, monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr(ratelimit_store, "time", SimpleNamespace(time=lambda: now[0]))
+    store = ratelimit_store.SQLiteStorage(ratelimit_store.uri_for(str(tmp_path)))
+    assert [store.incr("login", 60) for _hit in range(3)] == [1, 2, 3]
+    assert store.get("login") == 3
+    assert store.get_expiry("login") == now[0] + 60
+    now[0] += 59  # the window's last second still counts
+    assert store.incr("login", 60) == 4
+    now[0] += 1  # a new window: the count starts again and ends 60 seconds from now
+    assert store.get("login") == 0
+    assert store.incr("login", 60) == 1
+    assert store.get_expiry("login") == now[0] + 60
+    store.clear("login")
+    assert store.get("login") == 0
+
+
 def test_without_a_shared_store_each_process_counts_alone(tmp_path):
-    # The reason to configure Redis: in memory, two workers allow twice the limit.
+    # Why memory:// is not the default: two workers allow twice the limit.
     processes, (first, second) = _start_servers(tmp_path, "memory://", "alone")
     try:
         statuses = [_status(port, "coop") for port in (first, second) * 5]
