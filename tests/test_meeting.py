@@ -730,3 +730,48 @@ def test_an_index_from_before_the_meeting_fields_indexes_the_cooperation_posts_a
         finally:
             search.indexer()._forget_searcher()
             app.extensions["brain_search"] = own
+
+
+# --- when the search index cannot be read ------------------------------------------------
+
+
+def break_index_reads(monkeypatch, method: str) -> None:
+    """Make Whoosh fail to read the index (a disk error, say) wherever *method* is called."""
+    from whoosh.searching import Searcher
+
+    def broken(*args, **kwargs):
+        raise OSError("Input/output error")
+
+    monkeypatch.setattr(Searcher, method, broken)
+
+
+def test_similar_posts_that_cannot_be_read_leave_the_suggestions_to_the_details(
+    client, board, monkeypatch, caplog
+):
+    asker = make_user(username="asker")
+    request_id = post(asker, board, title="Rotating savings software",
+                      body="Software for rotating savings and tontines.")  # fmt: skip
+    post(make_user(username="two"), board, title="Tontine tools", kind="offer",
+         body="Our software keeps the books of tontines and rotating savings.")  # fmt: skip
+
+    def reasons() -> list[str]:
+        response = client.get(f"/t/{request_id}", follow_redirects=True)
+        assert response.status_code == 200
+        return re.findall(r'class="reasons">(.*?)</p>', response.get_data(as_text=True))
+
+    break_index_reads(monkeypatch, "document_number")
+    degraded = reasons()
+    assert degraded and "similar words" not in degraded[0]  # suggested from its details
+    assert "Reading the search index failed" in caplog.text
+    monkeypatch.undo()
+    assert "similar words" in reasons()[0]  # the failure was not kept
+
+
+def test_words_that_cannot_be_searched_say_so_on_the_meeting_point(client, board, monkeypatch):
+    post(make_user(), board, title="Tontines digitales", body="Tontines.", language="es")
+    break_index_reads(monkeypatch, "postings")
+    response = client.get("/meeting-point/", query_string={"q": "tontines"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Searching is not possible at the moment" in html
+    assert 'class="topic-title"' not in html

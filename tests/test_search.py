@@ -459,3 +459,20 @@ def test_threads_opening_a_new_index_at_once_all_get_it(app, tmp_path):
     for thread in threads:
         thread.join(timeout=30)
     assert failed == [] and len(opened) == 8 and len({id(ix) for ix in opened}) == 1
+
+
+def test_an_index_that_cannot_be_read_gives_a_page_that_says_so(
+    client, corpus, monkeypatch, caplog
+):
+    from whoosh.searching import Searcher
+
+    def broken(*args, **kwargs):
+        raise OSError("Input/output error")
+
+    monkeypatch.setattr(Searcher, "search", broken)
+    response = client.get("/search", query_string={"q": "cooperatives"})
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "Searching is not possible at the moment" in page
+    assert 'value="cooperatives"' in page  # the form, filled in, to try again
+    assert "Reading the search index failed" in caplog.text

@@ -22,8 +22,17 @@ from brain.meeting.catalog import Status
 from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
 from brain.models import Board, Cooperation, Interest
 from brain.ops import cooperation as ops
+from brain.ops import submissions
 from brain.ops.errors import OperationError
-from brain.web import created, fail, language_name, limit_from, page_number, posting_key
+from brain.web import (
+    commit_once,
+    created,
+    fail,
+    language_name,
+    limit_from,
+    page_number,
+    posting_key,
+)
 
 bp = Blueprint("meeting", __name__, url_prefix="/meeting-point")
 _SIMILAR = version.Kept(size=2000)  # opening post id → similar posts' text scores
@@ -133,7 +142,11 @@ def _selection(board: Board) -> tuple[queries.Selection, str]:
         selection.chosen[facet] = values & FACET_VALUES[facet]
     text = request.args.get("q", "").strip()[:500]
     if text:
-        selection.topic_ids = search.cooperation_topics(text)
+        try:
+            selection.topic_ids = search.cooperation_topics(text)
+        except search.SearchUnavailable as problem:  # logged by the search module
+            selection.topic_ids = set()
+            flash(str(problem), "error")
     return selection, text
 
 
@@ -186,6 +199,9 @@ def new():
         form.kind.data = request.args.get("kind", "request")
         form.languages.data = [form.language.data]
     if form.validate_on_submit():
+        earlier = submissions.earlier_post(form.submission.data, current_user)
+        if earlier is not None:
+            return redirect(url_for("forum.permalink", post_id=earlier))
         details = form.check_details()
         if details is not None:
             try:
@@ -202,7 +218,11 @@ def new():
                 field = getattr(form, problem.field or "body")
                 field.errors = [*field.errors, str(problem)]
             else:
-                db.session.commit()
+                submissions.record(form.submission.data, current_user, topic.first_post_id)
+                first_post_id = topic.first_post_id
+                shown = commit_once(form.submission.data, first_post_id)
+                if shown != first_post_id:
+                    return redirect(url_for("forum.permalink", post_id=shown))
                 flash(_("Your post is on the Meeting Point."), "success")
                 return redirect(url_for("forum.topic", topic_id=topic.id, slug=topic.slug))
     return render_template("meeting/new.html", form=form, board=board, catalog=catalog)
@@ -321,9 +341,12 @@ def panel(topic) -> dict | None:
     if topic.first_post_id:
         # Kept while the Meeting Point's details are unchanged (a reworded post weighs in
         # with the next change).
-        text_scores = _SIMILAR.get(
-            topic.first_post_id, lambda: search.similar_cooperations(topic.first_post_id)
-        )
+        try:
+            text_scores = _SIMILAR.get(
+                topic.first_post_id, lambda: search.similar_cooperations(topic.first_post_id)
+            )
+        except search.SearchUnavailable:  # logged by the search module; nothing is kept
+            text_scores = {}  # the suggestions then rest on the details alone
     return {
         "cooperation": cooperation,
         "manages": manages,

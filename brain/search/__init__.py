@@ -1,17 +1,23 @@
 """Full-text search over posts (Whoosh). The only package that imports Whoosh.
 
 Public interface: ``init_app``, ``indexer()``, ``search(...)``. Writes reach the index through
-the outbox (brain.search.outbox) and the indexer (brain.search.index).
+the outbox (brain.search.outbox) and the indexer (brain.search.index). Each reading function
+reads one snapshot of the index from start to end, and raises SearchUnavailable (logged here)
+when the index cannot be read at all.
 """
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_right
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from whoosh import highlight
 from whoosh import query as q
@@ -22,8 +28,18 @@ from brain.search.index import Indexer
 from brain.search.query import Expansion, build, parse
 from brain.search.schema import content_field, meeting_field
 
+log = logging.getLogger(__name__)
 PER_PAGE = 20
 MAX_PAGE = 50
+
+
+class SearchUnavailable(Exception):
+    """The index could not be read (the cause is chained, and logged where it is raised)."""
+
+    message = _l("Searching is not possible at the moment. Please try again in a minute.")
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass
@@ -70,6 +86,20 @@ def init_app(app: Flask) -> None:
 
 def indexer() -> Indexer:
     return current_app.extensions["brain_search"]
+
+
+@contextmanager
+def _reading() -> Iterator:
+    """This thread's searcher, one snapshot for the whole block; any failure to read the
+    index is logged and becomes SearchUnavailable, for the page to say so."""
+    try:
+        with indexer().reading() as searcher:
+            yield searcher
+    except SearchUnavailable:
+        raise
+    except Exception as error:
+        log.exception("Reading the search index failed")
+        raise SearchUnavailable from error
 
 
 def _restrictions(
@@ -130,30 +160,30 @@ def search(
         results.empty_query = True
         return results
     page = max(1, min(page, MAX_PAGE))
-    searcher = indexer().searcher()
     wanted, mask = _restrictions(readable_board_ids, unreadable_board_ids, filters or Filters())
-    found = searcher.search(
-        query,
-        limit=page * PER_PAGE,
-        filter=wanted,
-        mask=mask,
-        sortedby="created" if newest_first else None,
-        reverse=newest_first,
-        terms=False,
-    )
-    found.fragmenter = _FRAGMENTER
-    found.formatter = _FORMATTER
-    scored = found.scored_length()
-    if scored < page * PER_PAGE:
-        results.total = scored  # every match was collected: the count is exact
-    else:
-        # Counting every match exactly walks them all a second time; the index's estimate
-        # (an upper bound) is enough to say "about N" and to paginate.
-        results.total = max(scored, found.q.estimate_size(searcher.reader()))
-        results.estimated = True
-    results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
-    for hit in found[(page - 1) * PER_PAGE : page * PER_PAGE]:
-        results.hits.append(Hit(int(hit["post_id"]), _excerpt(hit)))
+    with _reading() as searcher:
+        found = searcher.search(
+            query,
+            limit=page * PER_PAGE,
+            filter=wanted,
+            mask=mask,
+            sortedby="created" if newest_first else None,
+            reverse=newest_first,
+            terms=False,
+        )
+        found.fragmenter = _FRAGMENTER
+        found.formatter = _FORMATTER
+        scored = found.scored_length()
+        if scored < page * PER_PAGE:
+            results.total = scored  # every match was collected: the count is exact
+        else:
+            # Counting every match exactly walks them all a second time; the index's estimate
+            # (an upper bound) is enough to say "about N" and to paginate.
+            results.total = max(scored, found.q.estimate_size(searcher.reader()))
+            results.estimated = True
+        results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
+        for hit in found[(page - 1) * PER_PAGE : page * PER_PAGE]:
+            results.hits.append(Hit(int(hit["post_id"]), _excerpt(hit)))
     return results
 
 
@@ -193,10 +223,10 @@ def cooperation_topics(text: str) -> set[int] | None:
     query, _expansions = build(parse(text), meeting_field)
     if query is None:
         return None
-    searcher = indexer().searcher()
-    topic_of = _topic_reader(searcher)
-    found = sorted(_matching(searcher, query))[:MEETING_TEXT_LIMIT]
-    return {topic_of(docnum) for docnum in found}
+    with _reading() as searcher:
+        topic_of = _topic_reader(searcher)
+        found = sorted(_matching(searcher, query))[:MEETING_TEXT_LIMIT]
+        return {topic_of(docnum) for docnum in found}
 
 
 def _matching(searcher, query: q.Query) -> set[int]:
@@ -230,27 +260,27 @@ def similar_cooperations(opening_post_id: int, limit: int = 150) -> dict:
     Meeting Point's fields only. As in Lucene's MoreLikeThis, a word found in more than a
     small share of cooperation posts is left out: it says little about what a post is about,
     and matching it would walk thousands of postings."""
-    searcher = indexer().searcher()
-    docnum = searcher.document_number(post_id=str(opening_post_id))
-    if docnum is None:
-        return {}
-    stored = searcher.stored_fields(docnum)
-    fieldname = meeting_field(stored.get("language", "und"))
-    kinds = searcher.reader().expand_prefix("coop", "kind:")  # each post has one kind
-    posts = sum(searcher.doc_frequency("coop", kind) for kind in kinds)
-    too_common = max(COMMON_TERM_FLOOR, COMMON_TERM_SHARE * posts)
-    candidates = searcher.key_terms_from_text(
-        fieldname, stored.get("text", ""), numterms=SIMILAR_CANDIDATE_TERMS
-    )
-    key_terms = [
-        word
-        for word, _weight in candidates
-        if searcher.doc_frequency(fieldname, word) <= too_common
-    ][:SIMILAR_KEY_TERMS]
-    if not key_terms:
-        return {}
-    hits = searcher.search(
-        q.Or([q.Term(fieldname, word) for word in key_terms]), limit=limit, terms=False
-    )
-    topic_of = _topic_reader(searcher)
-    return {topic_of(hit.docnum): hit.score for hit in hits if hit.docnum != docnum}
+    with _reading() as searcher:
+        docnum = searcher.document_number(post_id=str(opening_post_id))
+        if docnum is None:
+            return {}
+        stored = searcher.stored_fields(docnum)
+        fieldname = meeting_field(stored.get("language", "und"))
+        kinds = searcher.reader().expand_prefix("coop", "kind:")  # each post has one kind
+        posts = sum(searcher.doc_frequency("coop", kind) for kind in kinds)
+        too_common = max(COMMON_TERM_FLOOR, COMMON_TERM_SHARE * posts)
+        candidates = searcher.key_terms_from_text(
+            fieldname, stored.get("text", ""), numterms=SIMILAR_CANDIDATE_TERMS
+        )
+        key_terms = [
+            word
+            for word, _weight in candidates
+            if searcher.doc_frequency(fieldname, word) <= too_common
+        ][:SIMILAR_KEY_TERMS]
+        if not key_terms:
+            return {}
+        hits = searcher.search(
+            q.Or([q.Term(fieldname, word) for word in key_terms]), limit=limit, terms=False
+        )
+        topic_of = _topic_reader(searcher)
+        return {topic_of(hit.docnum): hit.score for hit in hits if hit.docnum != docnum}

@@ -22,9 +22,11 @@ from markupsafe import Markup
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 from whoosh import index as whoosh_index
+from whoosh.searching import Searcher
 
 from brain.models import Cooperation, Post, SearchOutbox, Topic
 from brain.search.schema import MEETING_FIELDS, build_schema, content_field, meeting_field
+from brain.search.snapshot import OpenFiles, Snapshot, open_snapshot
 
 log = logging.getLogger(__name__)
 # The same rule as indexable(), in SQL (with posts joined to their topics).
@@ -72,17 +74,24 @@ def cooperation_tokens(cooperation) -> list[str]:
 
 
 class _HeldSearcher:
-    """A thread's searcher. When the thread ends (a threaded server makes one per request),
-    its locals are dropped and this closes the searcher's files instead of leaving them to
-    the garbage collector."""
+    """A thread's searcher (brain.search.snapshot). Only the thread that holds it closes it
+    (or the end of that thread, which drops its locals), never while a reading() block of the
+    thread is using it."""
 
-    def __init__(self, searcher):
-        self.searcher, self.pid = searcher, os.getpid()
+    def __init__(self, epoch: int):
+        self.snapshot: Snapshot | None = None
+        self.pid = os.getpid()
+        self.epoch = epoch  # Indexer._epoch when opened: a rebuilt index is another index
+        self.depth = 0  # how many reading() blocks of the thread are using it
+
+    @property
+    def searcher(self) -> Searcher:
+        return self.snapshot.searcher
 
     def close(self) -> None:
-        if self.searcher is not None and self.pid == os.getpid():
-            self.searcher.close()
-        self.searcher = None
+        if self.snapshot is not None and self.pid == os.getpid():
+            self.snapshot.close()
+        self.snapshot = None
 
     def __del__(self):
         self.close()
@@ -115,7 +124,10 @@ class Indexer:
         self._holding = threading.local()  # how deep this thread is in the file lock
         self._wake = threading.Event()
         self._thread_pid: int | None = None
+        self._start_lock = threading.Lock()
         self._local = threading.local()
+        self._epoch = 0  # bumped when the index is replaced (rebuild, clear)
+        self._files = OpenFiles(self.directory)  # what this process's searchers read
         self._ix = None
         self._ix_pid: int | None = None
 
@@ -183,23 +195,52 @@ class Indexer:
             session.add_all(SearchOutbox(post_id=post_id) for post_id in post_ids)
             session.commit()
 
-    def searcher(self):
-        """A long-lived searcher for this thread, refreshed to see the latest commit."""
+    @contextmanager
+    def reading(self) -> Iterator[Searcher]:
+        """This thread's long-lived searcher, brought up to the latest commit as the block
+        starts and left as it is until the block ends: everything read inside comes from one
+        snapshot of the index, whatever the indexer commits meanwhile. Blocks nest (an inner
+        one shares the outer one's searcher)."""
+        held = self._held()
+        held.depth += 1
+        try:
+            yield held.searcher
+        finally:
+            held.depth -= 1
+
+    def searcher(self) -> Searcher:
+        """This thread's searcher, as reading() gives it; it stays usable until this thread
+        asks for it again outside a reading() block."""
+        return self._held().searcher
+
+    def _held(self) -> _HeldSearcher:
+        """Per thread, because a Whoosh searcher keeps state between calls (file positions,
+        caches) and cannot serve two threads at once; the files under it are the process's,
+        shared by every thread (brain.search.snapshot). Only the owning thread replaces it,
+        and never while a block uses it."""
         held = getattr(self._local, "held", None)
-        if held is None or held.pid != os.getpid():
-            held = self._local.held = _HeldSearcher(self.index().searcher())
-        elif not held.searcher.up_to_date():
-            # Not refresh(): it reuses segment readers whose deletions may be out of date.
-            # With compound=False a new searcher opens in a few milliseconds.
-            held.searcher.close()
-            held.searcher = self.index().searcher()
-        return held.searcher
+        if held is not None and held.depth:
+            return held
+        if held is None or held.pid != os.getpid() or held.epoch != self._epoch:
+            if held is not None:
+                held.close()
+            held = self._local.held = _HeldSearcher(self._epoch)
+        if held.snapshot is None or not held.searcher.up_to_date():
+            # Not Whoosh's refresh(): it reuses segment readers whose deletions may be out of
+            # date. A new snapshot opens in a few milliseconds (compound=False), and opens
+            # only the files of segments committed since (the others stay open).
+            fresh = open_snapshot(self.index(), self._files)
+            held.close()
+            held.snapshot = fresh
+        return held
 
     def _forget_searcher(self) -> None:
+        """After the index was replaced: each thread opens a new searcher at its next read
+        (other threads' searchers are theirs to close, possibly in the middle of a block)."""
+        self._epoch += 1
         held = getattr(self._local, "held", None)
-        if held is not None:
+        if held is not None and not held.depth:
             held.close()
-        self._local = threading.local()
 
     # -- applying the outbox -------------------------------------------------------------
 
@@ -215,7 +256,11 @@ class Indexer:
         """Start this process's indexer thread (once per process: threads do not survive fork)."""
         if self._thread_pid == os.getpid():
             return
-        self._thread_pid = os.getpid()
+        # A threaded worker's first requests arrive together: only one of them starts it.
+        with self._start_lock:
+            if self._thread_pid == os.getpid():
+                return
+            self._thread_pid = os.getpid()
         self._wake.set()  # a first pass replays whatever an earlier process left behind
         thread = threading.Thread(target=self._run, name="brain-search-indexer", daemon=True)
         thread.start()
@@ -337,7 +382,7 @@ class Indexer:
         with Session(self.engine) as session:
             expected = set(session.scalars(select(Post.id).join(Post.topic).where(_indexable_rows)))
             pending = set(session.scalars(select(SearchOutbox.post_id)))
-        with self.index().searcher() as searcher:
+        with self.reading() as searcher:
             indexed = {int(fields["post_id"]) for fields in searcher.all_stored_fields()}
         return {
             "missing": sorted(expected - indexed - pending),
@@ -347,7 +392,9 @@ class Indexer:
 
     def optimize(self) -> None:
         with self._exclusive(blocking=True):
-            self.index().optimize()
+            # compound=False as every writer: a compound segment is copied into memory by
+            # every searcher that opens it.
+            self.index().optimize(**WRITER_ARGS)
 
     def clear(self) -> None:
         """Empty the index and the outbox (tests)."""

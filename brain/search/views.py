@@ -53,7 +53,7 @@ def search_page():
     newest = request.args.get("sort") == "newest"
     page = page_number()
 
-    results, posts = None, []
+    results, posts, status = None, [], 200
     if text.strip():
         filters = search.Filters(
             board_ids=[board.id] if board else None,
@@ -62,28 +62,38 @@ def search_page():
             since=since,
             until=until,
         )
-        results = search.search(
-            text,
-            readable_ids,
-            filters,
-            page=page,
-            newest_first=newest,
-            unreadable_board_ids=unreadable_ids,
-        )
-        posts = _load(results.hits, readable_ids)
-    return render_template(
-        "search/results.html",
-        text=text,
-        boards=boards,
-        board=board,
-        language=language,
-        author=author,
-        date_from=request.args.get("from", "")[:10],
-        date_to=request.args.get("to", "")[:10],
-        newest=newest,
-        results=results,
-        posts=posts,
-        problems=problems,
+        try:
+            results = search.search(
+                text,
+                readable_ids,
+                filters,
+                page=page,
+                newest_first=newest,
+                unreadable_board_ids=unreadable_ids,
+            )
+        except search.SearchUnavailable as problem:
+            # Logged by the search module; the page says so and keeps the form filled in.
+            # 503: the failure is ours and passing, and monitoring should see it.
+            problems.append(str(problem))
+            status = 503
+        else:
+            posts = _load(results.hits, readable_ids)
+    return (
+        render_template(
+            "search/results.html",
+            text=text,
+            boards=boards,
+            board=board,
+            language=language,
+            author=author,
+            date_from=request.args.get("from", "")[:10],
+            date_to=request.args.get("to", "")[:10],
+            newest=newest,
+            results=results,
+            posts=posts,
+            problems=problems,
+        ),
+        status,
     )
 
 
