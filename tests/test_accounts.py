@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from brain import settings
+from brain import mail, settings
 from brain.models import Invitation, Role, User, utcnow
 from brain.ops.accounts import create_invitation, register_member
 from tests.factories import (
@@ -202,6 +202,7 @@ def inbox(app):
     try:
         yield handler
     finally:
+        mail.wait_until_sent(10)  # the mail thread sends after the response
         controller.stop()
 
 
@@ -239,6 +240,7 @@ def test_the_reset_page_says_the_same_for_known_and_unknown_addresses(client, in
     make_user(username="amina")
     known = submit(client, "/reset", {"email": "amina@example.org"}, follow_redirects=True)
     unknown = submit(client, "/reset", {"email": "nobody@example.org"}, follow_redirects=True)
+    assert mail.wait_until_sent(5)
     assert known.status_code == unknown.status_code == 200
 
     def flash(response):
@@ -253,6 +255,7 @@ def test_a_reset_token_expires(client, inbox, app, monkeypatch):
 
     make_user(username="amina")
     submit(client, "/reset", {"email": "amina@example.org"})
+    assert mail.wait_until_sent(5)
     link = reset_link(inbox.messages[0])
     assert client.get(link).status_code == 200
     later = time.time() + app.config["RESET_TOKEN_HOURS"] * 3600 + 5
@@ -263,6 +266,7 @@ def test_a_reset_token_expires(client, inbox, app, monkeypatch):
 def test_a_reset_token_dies_when_the_password_changes_another_way(client, inbox):
     user = make_user(username="amina")
     submit(client, "/reset", {"email": "amina@example.org"})
+    assert mail.wait_until_sent(5)
     link = reset_link(inbox.messages[0])
     log_in(client, user)
     response = submit(

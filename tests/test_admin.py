@@ -590,6 +590,23 @@ def test_settings_out_of_range_are_refused(admin_client, fields):
         assert settings.registration_mode() is settings.RegistrationMode.OPEN
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["Brain\nBcc: x@example.org", "Brain\r\nHub", "Brain\u2028Hub", "Brain\x85Hub", "Brain\tHub"],
+)
+def test_a_site_name_is_one_line_without_control_characters(admin_client, name):
+    # The site name goes into the subject of mails, where a line break stops every mail.
+    data = site_settings(**{"en-name": name, "report_threshold": "7"})
+    response = submit(admin_client, "/admin/settings", data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    refusals = page.count("Write this on a single line.") + page.count("are not allowed.")
+    assert refusals == 1  # one clear reason, given once
+    with database():
+        assert settings.get("site_name.en") == ""
+        assert settings.report_threshold() != 7
+
+
 # --- forms need their CSRF token ----------------------------------------------------------
 
 

@@ -11,7 +11,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from brain import i18n
 from brain.forms import CheckboxesField, Form, SubForm, no_forbidden_characters, not_blank
@@ -174,6 +181,22 @@ class InvitationForm(Form):
     )
 
 
+# Ends of lines for ``email`` (which refuses a header holding one) that the rules every field
+# has do not catch: line feeds and returns are refused by the one-line rule (brain.forms), the
+# other C0 controls by no_forbidden_characters.
+_OTHER_LINE_ENDS = "\x85\u2028\u2029"
+
+
+def one_header_line(form, field) -> None:
+    """For a value that ends up in mail headers (the site name, in a subject): no line end of
+    any kind and no control character (tab, C1 controls), each refusal said once."""
+    text = field.data or ""
+    if any(c in _OTHER_LINE_ENDS for c in text):
+        raise ValidationError(_l("Write this on a single line."))
+    if any(c == "\t" or "\x80" <= c <= "\x9f" for c in text):  # (other C0 and DEL: above)
+        raise ValidationError(_l("This field contains characters that are not allowed."))
+
+
 class SiteTextForm(SubForm):
     name = StringField(
         _l("Site name"),
@@ -181,6 +204,7 @@ class SiteTextForm(SubForm):
             Optional(),
             Length(max=SITE_NAME_MAX, message=_l("At most %(max)d characters.", max=SITE_NAME_MAX)),
             no_forbidden_characters,
+            one_header_line,
         ],
         render_kw={"dir": "auto"},
     )

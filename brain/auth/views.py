@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import smtplib
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -153,11 +151,10 @@ def _send_reset_link(user) -> None:
             "Choose a new password for %(site)s", site=settings.site_name(user.locale or "en")
         )
         body = render_template("mail/reset_password.txt", user=user, link=link)
-    try:
-        mail.send(user.email, subject, body)
-    except (OSError, smtplib.SMTPException):
-        # Saying so would tell a stranger the address has an account: log it for operators.
-        current_app.logger.exception("Could not send the password-reset mail to user %s", user.id)
+    # Sent by the mail thread: waiting for the mail server here would make the answer for an
+    # address with an account slower than for one without, telling a stranger which addresses
+    # have accounts. A failure is logged there, never shown (that too would tell).
+    mail.send_later(user.email, subject, body, purpose=f"the password-reset mail to user {user.id}")
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
