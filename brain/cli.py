@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from brain import gunicorn_conf
 from brain.extensions import db
 from brain.i18n import TRANSLATIONS_DIR
 
@@ -67,6 +70,13 @@ def setup_command(demo: bool) -> None:
     upgrade()
     compiled = compile_translations()
     click.echo(f"Database is up to date; {len(compiled)} translation catalogs compiled.")
+    from brain.ops.posts import rerender_posts
+
+    with current_app.test_request_context("/"):  # mention links need url_for
+        rerendered = rerender_posts()  # posts written by an older renderer (brain.markup)
+        db.session.commit()
+    if rerendered:
+        click.echo(f"{rerendered} posts rendered again with the current renderer.")
     if demo and db.session.scalar(select(Board.id).limit(1)) is None:
         _load_demo()
     from brain.search import indexer
@@ -285,23 +295,51 @@ def translations_compile() -> None:
     click.echo(f"{len(compiled)} catalogs compiled.")
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Exit with a clear message when gunicorn could not bind *host*:*port* (it would only
+    print a traceback after the banner)."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            # As gunicorn binds: a port whose old connections linger in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as problem:
+        if problem.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"Port {port} is taken: another program is listening on it (is the forum "
+                "already running?). Stop that program, or choose another port: "
+                "make run PORT=5001 (or brain serve --port 5001)."
+            ) from problem
+        raise click.ClickException(
+            f"Cannot listen on {host}:{port}: {problem.strerror or problem}. Choose another "
+            "address: make run HOST=127.0.0.1 PORT=5001 (or brain serve --host … --port …)."
+        ) from problem
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--workers", default=3, show_default=True)
+@click.option("--workers", default=gunicorn_conf.workers, show_default=True)
+@click.option(
+    "--threads", default=gunicorn_conf.threads, show_default=True, help="Threads per worker."
+)
 @with_appcontext
-def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve with gunicorn, as in production."""
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve with gunicorn and brain/gunicorn_conf.py, as in production."""
+    _check_port_free(host, port)
     click.echo(f"Collective Brain on http://{host}:{port}/")
     _print_demo_accounts()
     sys.stdout.flush()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     args = [
         str(gunicorn),
+        "--config", "python:brain.gunicorn_conf",
         "--workers", str(workers),
+        "--threads", str(threads),
         "--bind", f"{host}:{port}",
-        "--access-logfile", "-",
-        "brain.wsgi:app",
     ]  # fmt: skip
     os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn
 

@@ -241,14 +241,14 @@ def _forget_failed_transaction() -> None:
 
 def render_internal_error(error: Exception):
     _forget_failed_transaction()
-    if g.get("saved_changes"):
-        # The app knows the write went through: saying "failed" would make people repeat it.
-        message = _(
-            "Your changes were saved, but the next page could not be shown. Please reload the page."
-        )
-    else:
-        message = ERROR_MESSAGES[500]
-    return render_error(UserFacingError(500, message))
+    try:
+        # When the app knows the write went through, saying "failed" would make people
+        # repeat it.
+        message = SAVED_BUT_NOT_SHOWN if g.get("saved_changes") else ERROR_MESSAGES[500]
+        return render_error(UserFacingError(500, message))
+    except Exception:
+        # Even the message's language may need the database (the member's profile).
+        return plain_error_page(500), 500
 
 
 def render_conflict(error: Exception):

@@ -182,6 +182,8 @@ def permalink(post_id: int):
 def reply(post_id: int):
     parent = _readable_post(post_id)
     topic = parent.topic
+    if parent.is_deleted:
+        fail(404, _("That post was deleted; reply to the topic instead."))
     # The one visibility rule: a post whose text the member may not see cannot be shown,
     # quoted or answered here either.
     if not permissions.can_read_post(current_user, parent):

@@ -20,6 +20,7 @@ from brain.forms import (
     body_field,
     language_field,
     no_forbidden_characters,
+    submission_field,
     title_field,
 )
 from brain.meeting import catalog
@@ -122,6 +123,7 @@ class DetailsForm(Form):
 
 
 class CooperationForm(DetailsForm):
+    submission = submission_field()
     title = title_field()
     language = language_field()
     body = body_field()

@@ -47,6 +47,8 @@ def record(token: str | None, user: User, post_id: int) -> None:
     token = usable(token)
     if token is None:
         return
-    db.session.add(Submission(token=token, user_id=user.id, post_id=post_id))
     if random() < 0.02:  # noqa: S311 - occasional housekeeping, not security
         db.session.execute(delete(Submission).where(Submission.created_at < utcnow() - KEPT))
+    # Added last, after any query: a racing twin's row must meet this one at the commit
+    # (brain.web.commit_once), not in an autoflush along the way.
+    db.session.add(Submission(token=token, user_id=user.id, post_id=post_id))

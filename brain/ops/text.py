@@ -15,7 +15,7 @@ _SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
 _SLUG_GAPS = re.compile(r"[\s_-]+")
 
 
-_ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
+_ASCII_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
 def parse_count(text: object, maximum: int = 2**31 - 1) -> int | None:
