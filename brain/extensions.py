@@ -50,5 +50,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 # Limits are declared on the views (see brain.web.limit_*); storage and switches come from
-# the RATELIMIT_* settings, so a Redis URL makes every worker count together.
+# the RATELIMIT_* settings: by default a file every worker on this machine shares
+# (brain.ratelimit_store), a Redis URL for several servers.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select, update
-from werkzeug.serving import make_server
 
 from brain import create_app, permissions, search
 from brain.database import InvalidText
@@ -49,6 +48,7 @@ from tests.factories import (
     opening_post,
     submit,
 )
+from tests.live import served as serve
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -755,15 +755,8 @@ def _fetch(opener, url: str, form: dict | None = None) -> tuple[int, str]:
 
 @pytest.fixture
 def served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(app) as base:
+        yield base
 
 
 def _register_at_once(base: str, username: str) -> list[tuple[int, str]]:
