@@ -64,7 +64,7 @@ from sqlalchemy import text as sql_text
 
 from brain import create_app, markup, search
 from brain.extensions import db
-from brain.meeting import catalog, queries, version
+from brain.meeting import queries, version
 from brain.models import (
     Board,
     ContentVersion,
@@ -77,6 +77,7 @@ from brain.models import (
     User,
 )
 from brain.ops.text import slugify
+from brain.vocabulary import meeting as catalog
 
 TARGET_MS = 100.0
 RUNS = 200

@@ -160,3 +160,15 @@ def test_mentions_are_linked_up_to_a_bounded_number():
     assert html.count('class="mention"') == markup.MAX_MENTIONED
     many = markup.render("@m001 " * 1000, resolve)
     assert many.count('class="mention"') == markup.MAX_MENTION_LINKS
+
+
+@pytest.mark.parametrize(
+    "username", ["amina", "kofi.mensah", "ana-maria_2", "نادية", "Zoë", "李明"]
+)
+def test_mention_links_are_the_profile_addresses_the_site_serves(app, username):
+    from flask import url_for
+
+    from brain.addresses import profile_path
+
+    with app.test_request_context("/"):
+        assert profile_path(username) == url_for("members.profile", username=username)

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from brain.meeting import queries
-from brain.meeting.catalog import REGION_OF, SDGS, THEMES, Kind, Status
 from brain.models import Board, Cooperation, Interest, Role, Topic, User
 from brain.ops import cooperation as ops
 from brain.ops.accounts import update_profile
 from brain.ops.errors import OperationError
+from brain.vocabulary.meeting import REGION_OF, SDGS, THEMES, Kind, Status
 from tests.factories import database, fetch, log_in, make_user, submit
 
 BOARD = "meeting-point"

@@ -17,13 +17,14 @@ from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.forum.views import default_language, readable_board, readable_topic
 from brain.i18n import content_language_codes
-from brain.meeting import catalog, charts, queries, version
-from brain.meeting.catalog import Status
+from brain.meeting import charts, queries, version
 from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
 from brain.models import Board, Cooperation, Interest
 from brain.ops import cooperation as ops
 from brain.ops import submissions
 from brain.ops.errors import OperationError
+from brain.vocabulary import meeting as catalog
+from brain.vocabulary.meeting import Status
 from brain.web import (
     commit_once,
     created,

@@ -23,9 +23,9 @@ from brain.forms import (
     submission_field,
     title_field,
 )
-from brain.meeting import catalog
 from brain.ops.cooperation import MAX_INTEREST, Details
 from brain.ops.text import parse_count
+from brain.vocabulary import meeting as catalog
 
 
 def kind_choices() -> list[SelectChoice]:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from brain.extensions import db
 from brain.i18n import content_language_codes
-from brain.meeting import catalog, version
-from brain.meeting.catalog import Kind
+from brain.meeting import version
 from brain.models import Cooperation, CooperationTag, Topic, User
 from brain.ops.text import LIST_SEPARATORS
+from brain.vocabulary import meeting as catalog
+from brain.vocabulary.meeting import Kind
 
 PAGE = 20
 TAG_FACETS = ("theme", "country", "region", "sdg", "language")

@@ -12,12 +12,12 @@ from sqlalchemy.orm import selectinload
 from brain import permissions
 from brain.extensions import db
 from brain.forum import queries
-from brain.members import catalog
 from brain.models import MemberEdition, User
 from brain.ops import sessions
 from brain.ops.accounts import authenticate, change_password, update_profile, username_key
 from brain.ops.errors import OperationError
 from brain.ops.text import contains_pattern
+from brain.vocabulary import members as catalog
 from brain.web import fail, page_number
 
 DIRECTORY_PAGE = 30

@@ -11,8 +11,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from brain import i18n
 from brain.auth.forms import confirm_field, new_password_field
 from brain.forms import CheckboxesField, Form, language_choices, no_forbidden_characters
-from brain.members import catalog
 from brain.ops.accounts import BIO_MAX, EXPERTISE_MAX, MAX_PASSWORD
+from brain.vocabulary import members as catalog
 
 
 @lru_cache(maxsize=1)

@@ -278,8 +278,8 @@ def update_profile(
     bio: str,
 ) -> None:
     """Save what a member says about themselves; the bio is rendered and sanitized here."""
-    from brain.members.catalog import EDITION_CODES
     from brain.ops.posts import render_body
+    from brain.vocabulary.members import EDITION_CODES
 
     member.display_name = display_name.strip()
     member.country = country or None

@@ -11,13 +11,13 @@ from flask_babel import lazy_gettext as _l
 
 from brain.extensions import db
 from brain.i18n import content_language_codes
-from brain.meeting import catalog
-from brain.meeting.catalog import Kind, Status
 from brain.models import Board, Cooperation, CooperationTag, Interest, StatusChange, Topic, User
 from brain.models.types import utcnow
 from brain.ops.errors import OperationError
 from brain.ops.posts import start_topic
 from brain.ops.text import clean_text
+from brain.vocabulary import meeting as catalog
+from brain.vocabulary.meeting import Kind, Status
 
 MAX_THEMES = 5
 MAX_COUNTRIES = 20

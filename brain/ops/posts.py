@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from brain import markup
+from brain.addresses import profile_path
 from brain.extensions import db
 from brain.models import Board, Post, PostRevision, Topic, User, utcnow
 from brain.models.forum import (
@@ -21,13 +22,11 @@ from brain.ops.text import clean_text, slugify
 
 def resolve_mentions(names: set[str]) -> dict[str, str]:
     """Map each @name that belongs to a member to that member's profile address."""
-    from flask import url_for
-
     keys = {name.casefold(): name for name in names}
     found = db.session.execute(
         select(User.username_key, User.username).where(User.username_key.in_(keys))
     ).all()
-    return {keys[key]: url_for("members.profile", username=username) for key, username in found}
+    return {keys[key]: profile_path(username) for key, username in found}
 
 
 def render_body(source: str) -> str:

@@ -8,9 +8,9 @@ import pytest
 from flask_babel import force_locale, gettext, pgettext
 from playwright.sync_api import Browser, Page, expect
 
-from brain.meeting import catalog
 from brain.models import Board, User
 from brain.ops.accounts import update_profile
+from brain.vocabulary import meeting as catalog
 from tests.browser.actions import log_in, switch_language
 from tests.factories import database, make_user
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from flask_babel import force_locale, get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
-from brain.members.catalog import country_names, territory_name
+from brain.vocabulary.members import country_names, territory_name
 
 
 class Kind(enum.StrEnum):
