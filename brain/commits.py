@@ -12,17 +12,17 @@ from sqlalchemy import Select, event, select, update
 from sqlalchemy.orm import Session
 
 from brain.extensions import db
-from brain.models import ContentVersion
+from brain.models import ContentVersion, Counter
 
 _watched: set[str] = set()
 
 
-def counter(row: int) -> Select:
+def counter(row: Counter) -> Select:
     """The statement reading one counter of ``content_version``."""
     return select(ContentVersion.value).where(ContentVersion.id == row)
 
 
-def bump(row: int) -> None:
+def bump(row: Counter) -> None:
     """Add one to a counter of ``content_version``, in a transaction of its own."""
     with db.engine.begin() as connection:
         connection.execute(

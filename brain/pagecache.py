@@ -27,13 +27,12 @@ from sqlalchemy.orm import Session
 
 from brain import commits
 from brain.extensions import db
-from brain.models import ContentVersion, SearchOutbox
+from brain.models import ContentVersion, Counter, SearchOutbox
 
 CACHED_PREFIXES = ("/b/", "/t/", "/meeting-point/")
 PERSONAL_COOKIES = ("session", "remember_token")
 MAX_ENTRIES = 1000
 MAX_BODY = 2 * 1024 * 1024
-CONTENT = 1  # the counter's row (row 2 is the Meeting Point's: brain.meeting.version)
 
 
 # --- the version counter ---------------------------------------------------------------------
@@ -74,11 +73,11 @@ class PageCache:
             with self.app.app_context():
                 self.engine = db.engine
         with self.engine.connect() as connection:
-            return connection.execute(commits.counter(CONTENT)).scalar()
+            return connection.execute(commits.counter(Counter.CONTENT)).scalar()
 
     def bump(self) -> None:
         """Count one change of content (called after a commit that changed rows)."""
-        commits.bump(CONTENT)
+        commits.bump(Counter.CONTENT)
         with self.lock:
             self.entries.clear()  # this process knows at once; others see the counter
 

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, insert, text
 
 from brain import create_app
 from brain.cli import compile_translations
 from brain.extensions import db
 from brain.meeting.version import Kept
+from brain.models import ContentVersion, Counter
 from tests import factories
 from tests.factories import (  # noqa: F401 - re-exported for test modules
     PASSWORD,
@@ -92,7 +93,7 @@ def _empty_tables() -> None:
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
-    db.session.execute(text("INSERT INTO content_version (id, value) VALUES (1, 0), (2, 0)"))
+    db.session.execute(insert(ContentVersion), [{"id": row, "value": 0} for row in Counter])
     db.session.commit()
     Kept.forget_all()  # the Meeting Point's counter went back to 0
 

@@ -1,5 +1,5 @@
 """A counter of committed changes to what the Meeting Point counts: cooperation details and
-their tags, and topics hidden, shown again, moved or deleted. It is row MEETING_POINT of the
+their tags, and topics hidden, shown again, moved or deleted. It is row Counter.MEETING_POINT of the
 ``content_version`` table, bumped right after such a commit in a transaction of its own (as
 brain.pagecache bumps row 1 after any change), so every process sees it.
 
@@ -19,14 +19,12 @@ from sqlalchemy.orm import Session
 
 from brain import commits
 from brain.extensions import db
-from brain.models import Cooperation, CooperationTag, Topic
-
-MEETING_POINT = 2  # the row's id (row 1 counts every change to content)
+from brain.models import Cooperation, CooperationTag, Counter, Topic
 
 
 def current() -> int | None:
     """The counter's value (None if the row is missing: then nothing may be kept)."""
-    return db.session.scalar(commits.counter(MEETING_POINT))
+    return db.session.scalar(commits.counter(Counter.MEETING_POINT))
 
 
 class Kept:
@@ -81,5 +79,5 @@ def _changes_counts(session: Session) -> bool:
 
 def listen() -> None:
     commits.after_commits_that(
-        "meeting_changed", _changes_counts, lambda: commits.bump(MEETING_POINT)
+        "meeting_changed", _changes_counts, lambda: commits.bump(Counter.MEETING_POINT)
     )

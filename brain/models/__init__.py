@@ -1,6 +1,6 @@
 """SQLAlchemy models, grouped by domain. Models never commit and never touch the request."""
 
-from brain.models.community import ContentVersion, Invitation, SiteSetting
+from brain.models.community import ContentVersion, Counter, Invitation, SiteSetting
 from brain.models.cooperation import Cooperation, CooperationTag, Interest, StatusChange
 from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Submission, Topic
 from brain.models.moderation import ModerationLog, Report
@@ -15,6 +15,7 @@ __all__ = [
     "ContentVersion",
     "Cooperation",
     "CooperationTag",
+    "Counter",
     "Interest",
     "Invitation",
     "LoginSession",

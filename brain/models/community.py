@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text
@@ -45,9 +46,15 @@ class SiteSetting(db.Model):
     value: Mapped[str] = mapped_column(Text, default="")
 
 
+class Counter(enum.IntEnum):
+    """The rows of ``content_version``, by name (the value is the row's id)."""
+
+    CONTENT = 1  # commits that changed any content (brain.pagecache)
+    MEETING_POINT = 2  # commits that changed what the Meeting Point counts (brain.meeting.version)
+
+
 class ContentVersion(db.Model):
-    """Counters of commits: row 1 counts those that changed any content (brain.pagecache),
-    row 2 those that changed what the Meeting Point counts (brain.meeting.version)."""
+    """Counters of commits, one row per ``Counter``."""
 
     __tablename__ = "content_version"
 
