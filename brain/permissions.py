@@ -31,10 +31,6 @@ def _active(actor: Actor) -> User | None:
     return user if user is not None and user.may_write else None
 
 
-# Writing and holding a role's powers need the same standing.
-_writer = _active
-
-
 def is_administrator(actor: Actor) -> bool:
     user = _active(actor)
     return user is not None and user.role == Role.ADMIN
@@ -96,6 +92,12 @@ def can_read_post(actor: Actor, post: Post) -> bool:
     return can_read_topic(actor, post.topic) and can_see_post_body(actor, post)
 
 
+def is_public_post(post: Post) -> bool:
+    """The rule for lists everyone shares, in Python: the post and its topic neither hidden
+    nor deleted (the search index holds exactly these)."""
+    return post.is_visible and post.topic.hidden_at is None
+
+
 def public_post_clause(readable_board_ids: list[int] | None = None) -> ColumnElement[bool]:
     """The SQL form of the rule for lists everyone shares (search results, member activity):
     the post and its topic neither hidden nor deleted, in a board the reader may read (when
@@ -107,13 +109,13 @@ def public_post_clause(readable_board_ids: list[int] | None = None) -> ColumnEle
 
 
 def can_start_topic(actor: Actor, board: Board) -> bool:
-    if _writer(actor) is None or not can_read_board(actor, board):
+    if _active(actor) is None or not can_read_board(actor, board):
         return False
     return not board.read_only or moderates(actor, board)
 
 
 def can_reply(actor: Actor, topic: Topic) -> bool:
-    if _writer(actor) is None or not can_read_topic(actor, topic):
+    if _active(actor) is None or not can_read_topic(actor, topic):
         return False
     if topic.is_locked or topic.board.read_only:
         return moderates(actor, topic.board)
@@ -134,7 +136,7 @@ def is_author(actor: Actor, post: Post) -> bool:
 
 
 def can_edit(actor: Actor, post: Post) -> bool:
-    if post.is_deleted or _writer(actor) is None:
+    if post.is_deleted or _active(actor) is None:
         return False
     if moderates(actor, post.topic.board):
         return True
@@ -142,13 +144,13 @@ def can_edit(actor: Actor, post: Post) -> bool:
 
 
 def can_delete(actor: Actor, post: Post) -> bool:
-    if post.is_deleted or _writer(actor) is None:
+    if post.is_deleted or _active(actor) is None:
         return False
     return is_author(actor, post) or moderates(actor, post.topic.board)
 
 
 def can_report(actor: Actor, post: Post) -> bool:
-    user = _writer(actor)
+    user = _active(actor)
     return user is not None and post.is_visible and user.id != post.author_id
 
 
@@ -162,7 +164,7 @@ def can_see_revisions(actor: Actor, post: Post) -> bool:
 def can_edit_profile(actor: Actor) -> bool:
     """What a member says about themselves is public content: it waits, like posts, until
     the account is approved, and stops while it is suspended."""
-    return _writer(actor) is not None
+    return _active(actor) is not None
 
 
 def can_see_profile(actor: Actor, member: User) -> bool:
@@ -180,12 +182,12 @@ def can_see_profile(actor: Actor, member: User) -> bool:
 def manages_cooperation(actor: Actor, topic: Topic) -> bool:
     """The author of a cooperation post and the board's moderators change its status, edit
     its details and accept interest."""
-    user = _writer(actor)
+    user = _active(actor)
     if user is None or not can_read_topic(user, topic):
         return False
     return user.id == topic.author_id or moderates(user, topic.board)
 
 
 def can_express_interest(actor: Actor, topic: Topic) -> bool:
-    user = _writer(actor)
+    user = _active(actor)
     return user is not None and can_read_topic(user, topic) and user.id != topic.author_id

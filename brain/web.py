@@ -8,7 +8,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale, format_datetime, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -110,7 +119,9 @@ def render_error(error: HTTPException, **extra):
         # The full page needs the database (the member, the site's name); when that is what
         # failed, the plain page still says what happened, in the visitor's language.
         current_app.logger.exception("The error page could not be rendered in full")
-        response = plain_error_page(code, error)
+        response = plain_error_page(
+            code, error.description if isinstance(error, UserFacingError) else None
+        )
     return response, code, headers
 
 
@@ -126,21 +137,15 @@ def _language_without_database() -> str:
     )
 
 
-def plain_error_page(code: int, error: Exception | None = None) -> str:
+def plain_error_page(code: int, message=None) -> str:
     """An error page rendered from the request alone: no database, no member, no context
-    processors."""
+    processors. *message* (a lazy string is translated here) defaults to the code's."""
     language = i18n.BY_CODE.get(_language_without_database(), i18n.BY_CODE["en"])
     with force_locale(language.code):
-        if isinstance(error, UserFacingError):
-            message = error.description
-        elif g.get("saved_changes") and code >= 500:
-            message = str(SAVED_BUT_NOT_SHOWN)
-        else:
-            message = str(ERROR_MESSAGES[code])
         return current_app.jinja_env.get_template("error_plain.html").render(
             code=code,
             title=str(ERROR_TITLES[code]),
-            message=message,
+            message=str(message or ERROR_MESSAGES[code]),
             page_lang=language.code,
             page_dir=language.direction,
             stylesheet=url_for("static", filename="css/brain.css"),
@@ -215,15 +220,23 @@ def form_field(form, problem, default: str = "body"):
     return main
 
 
-def commit_once(token: str | None, post_id: int) -> int:
-    """Commit a post a composer form created under its one-time *token*
-    (brain.ops.submissions). If the same form won the race a moment before, nothing of this
-    copy is kept: the id returned is the first post's, to show instead."""
+def earlier_submission(form):
+    """A redirect to the post this composer *form* already created (the same form sent
+    again: a second press of "Post", a browser's retry), else None (brain.ops.submissions)."""
+    earlier = submissions.earlier_post(form.submission.data, current_user)
+    return None if earlier is None else redirect(url_for("forum.permalink", post_id=earlier))
+
+
+def commit_once(form, post_id: int) -> int:
+    """Commit the post *post_id* that a composer *form* created, recorded under the form's
+    one-time token. If the same form won the race a moment before, nothing of this copy is
+    kept: the id returned is the first post's, to show instead."""
+    submissions.record(form.submission.data, current_user, post_id)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        earlier = submissions.earlier_post(token, current_user)
+        earlier = submissions.earlier_post(form.submission.data, current_user)
         if earlier is None:
             raise
         return earlier
@@ -241,14 +254,13 @@ def _forget_failed_transaction() -> None:
 
 def render_internal_error(error: Exception):
     _forget_failed_transaction()
+    # When the app knows the write went through, saying "failed" would make people repeat it.
+    message = SAVED_BUT_NOT_SHOWN if g.get("saved_changes") else ERROR_MESSAGES[500]
     try:
-        # When the app knows the write went through, saying "failed" would make people
-        # repeat it.
-        message = SAVED_BUT_NOT_SHOWN if g.get("saved_changes") else ERROR_MESSAGES[500]
         return render_error(UserFacingError(500, message))
     except Exception:
         # Even the message's language may need the database (the member's profile).
-        return plain_error_page(500), 500
+        return plain_error_page(500, message), 500
 
 
 def render_conflict(error: Exception):

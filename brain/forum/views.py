@@ -16,10 +16,18 @@ from brain.forum.forms import EditForm, EditOpeningForm, ReplyForm, TopicForm
 from brain.i18n import content_filter, content_language_codes
 from brain.models import Board, Post, PostRevision, Topic
 from brain.ops import posts as post_ops
-from brain.ops import submissions
 from brain.ops.errors import OperationError
 from brain.ops.text import parse_count
-from brain.web import commit_once, created, fail, form_field, limit_from, page_number, posting_key
+from brain.web import (
+    commit_once,
+    created,
+    earlier_submission,
+    fail,
+    form_field,
+    limit_from,
+    page_number,
+    posting_key,
+)
 
 MAX_PAGE = 100_000
 
@@ -111,9 +119,8 @@ def new_topic(slug: str):
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
-        earlier = submissions.earlier_post(form.submission.data, current_user)
-        if earlier is not None:
-            return redirect(url_for("forum.permalink", post_id=earlier))
+        if not form.preview.data and (earlier := earlier_submission(form)):
+            return earlier
         if not form.preview.data:
             try:
                 topic = post_ops.start_topic(
@@ -122,9 +129,8 @@ def new_topic(slug: str):
             except OperationError as problem:
                 form_field(form, problem).errors.append(str(problem))
             else:
-                submissions.record(form.submission.data, current_user, topic.first_post_id)
                 first_post_id = topic.first_post_id
-                shown = commit_once(form.submission.data, first_post_id)
+                shown = commit_once(form, first_post_id)
                 if shown != first_post_id:
                     return redirect(url_for("forum.permalink", post_id=shown))
                 return redirect(url_for("forum.topic", topic_id=topic.id, slug=topic.slug))
@@ -200,17 +206,15 @@ def reply(post_id: int):
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
-        earlier = submissions.earlier_post(form.submission.data, current_user)
-        if earlier is not None:
-            return redirect(url_for("forum.permalink", post_id=earlier))
+        if not form.preview.data and (earlier := earlier_submission(form)):
+            return earlier
         if not form.preview.data:
             try:
                 post = post_ops.reply(parent, current_user, form.body.data, form.language.data)
             except OperationError as problem:
                 form.body.errors = [*form.body.errors, str(problem)]
             else:
-                submissions.record(form.submission.data, current_user, post.id)
-                shown = commit_once(form.submission.data, post.id)
+                shown = commit_once(form, post.id)
                 return redirect(url_for("forum.permalink", post_id=shown))
     return render_template(
         "forum/reply.html", topic=topic, parent=parent, form=form, preview=preview

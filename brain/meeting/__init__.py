@@ -21,13 +21,13 @@ from brain.meeting import charts, queries, version
 from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
 from brain.models import Board, Cooperation, Interest
 from brain.ops import cooperation as ops
-from brain.ops import submissions
 from brain.ops.errors import OperationError
 from brain.vocabulary import meeting as catalog
 from brain.vocabulary.meeting import Status
 from brain.web import (
     commit_once,
     created,
+    earlier_submission,
     fail,
     language_name,
     limit_from,
@@ -200,9 +200,8 @@ def new():
         form.kind.data = request.args.get("kind", "request")
         form.languages.data = [form.language.data]
     if form.validate_on_submit():
-        earlier = submissions.earlier_post(form.submission.data, current_user)
-        if earlier is not None:
-            return redirect(url_for("forum.permalink", post_id=earlier))
+        if earlier := earlier_submission(form):
+            return earlier
         details = form.check_details()
         if details is not None:
             try:
@@ -219,9 +218,8 @@ def new():
                 field = getattr(form, problem.field or "body")
                 field.errors = [*field.errors, str(problem)]
             else:
-                submissions.record(form.submission.data, current_user, topic.first_post_id)
                 first_post_id = topic.first_post_id
-                shown = commit_once(form.submission.data, first_post_id)
+                shown = commit_once(form, first_post_id)
                 if shown != first_post_id:
                     return redirect(url_for("forum.permalink", post_id=shown))
                 flash(_("Your post is on the Meeting Point."), "success")

@@ -25,19 +25,16 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from brain.models import Cooperation, Post, SearchOutbox, Topic
+from brain.permissions import is_public_post, public_post_clause
 from brain.search.schema import MEETING_FIELDS, build_schema, content_field, meeting_field
 from brain.search.snapshot import OpenFiles, Snapshot, open_snapshot
 
 log = logging.getLogger(__name__)
-# The same rule as indexable(), in SQL (with posts joined to their topics).
-_indexable_rows = Post.deleted_at.is_(None) & Post.hidden_at.is_(None) & Topic.hidden_at.is_(None)
+# The index holds the posts everyone may see (brain.permissions), in SQL with topics joined.
+_indexable_rows = public_post_clause()
 BATCH = 500
 # compound=False: opening a searcher maps segment files instead of copying them into memory.
 WRITER_ARGS = {"compound": False}
-
-
-def indexable(post: Post) -> bool:
-    return post.is_visible and post.topic.hidden_at is None
 
 
 def document(post: Post) -> dict:
@@ -323,7 +320,7 @@ class Indexer:
                 try:
                     for post_id in sorted(post_ids):
                         post = posts.get(post_id)
-                        if post is not None and indexable(post):
+                        if post is not None and is_public_post(post):
                             writer.update_document(**document(post))
                         else:
                             writer.delete_by_term("post_id", str(post_id))

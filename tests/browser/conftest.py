@@ -4,14 +4,13 @@ an axe-core check, and a folder for screenshots a person can look at after the r
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from brain.extensions import limiter
+from tests.live import served
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -94,18 +93,8 @@ def live_server(app) -> Iterator[str]:
     # each browser test with fresh counts so that logging in again is never refused.
     with app.app_context():
         limiter.reset()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short poll interval: shutdown() waits for the serving loop to look up.
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with served(app) as base:
+        yield base
 
 
 def _describe(violations: list[dict]) -> str:
