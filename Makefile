@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bench-search bench-meeting clean messages
+.PHONY: run test lint bench bench-search bench-meeting clean messages lock wheel
 
-$(STAMP): setup.cfg pyproject.toml package.json
+# Every dependency at the version in requirements.lock (make lock refreshes it).
+LOCK := requirements.lock
+
+$(STAMP): setup.cfg pyproject.toml package.json $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test]'
 	if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund; fi
 	touch $@
 
@@ -31,7 +34,7 @@ lint: $(STAMP)
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,bench]'
 	touch $@
 
 bench: $(BENCH_STAMP)
@@ -45,8 +48,23 @@ bench-search: $(BENCH_STAMP)
 bench-meeting: $(BENCH_STAMP)
 	$(BIN)/python bench/meeting_point.py
 
+RELEASE_STAMP := $(VENV)/.release-stamp
+$(RELEASE_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,release]'
+	touch $@
+
+# The wheel (and source archive) an operator installs: `make wheel`, then README: Deployment.
+DIST ?= dist
+wheel: $(RELEASE_STAMP)
+	$(BIN)/python -m build --outdir $(DIST) .
+
+# Newest versions within setup.cfg's ranges, pinned again; then run `make test`.
+lock: $(RELEASE_STAMP)
+	$(BIN)/uv pip compile setup.cfg --extra test --extra bench --extra release --universal \
+	  --python-version 3.11 --upgrade --no-header --quiet -o $(LOCK)
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache build dist
 
 # Refresh the message catalogs after changing strings in the code (then translate the new ones).
 messages: $(STAMP)

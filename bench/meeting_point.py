@@ -64,12 +64,13 @@ from sqlalchemy import text as sql_text
 
 from brain import create_app, markup, search
 from brain.extensions import db
-from brain.meeting import queries, version
+from brain.meeting import counts, matching, profiles, queries
 from brain.models import (
     Board,
     ContentVersion,
     Cooperation,
     CooperationTag,
+    Counter,
     Interest,
     Post,
     StatusChange,
@@ -621,12 +622,12 @@ def choose_cases(bench: Bench, runs: int, warmup: int, seed: int) -> None:
     rng = random.Random(seed + 7)
     with bench.app.test_request_context():
         for member in db.session.scalars(select(User).order_by(User.id)):
-            interests = queries.profile_interests(member)
+            interests = profiles.profile_interests(member)
             # A member from an active country: a typical reader, not an outlier.
             active = member.country in ACTIVE
             if active and {"theme", "country", "language"} <= set(interests):
                 login_user(member)
-                if queries.suggestions_for_member(member):
+                if matching.suggestions_for_member(member):
                     bench.member_id = member.id
                     print(
                         f"  member {member.username}: country {member.country}, speaks "
@@ -729,7 +730,7 @@ def pages(bench: Bench) -> list[Page]:
         with bench.app.app_context(), db.engine.begin() as connection:
             connection.execute(
                 update(ContentVersion)
-                .where(ContentVersion.id == version.MEETING_POINT)
+                .where(ContentVersion.id == Counter.MEETING_POINT)
                 .values(value=ContentVersion.value + 1)
             )
 
@@ -920,16 +921,16 @@ def time_functions(bench: Bench, runs: int) -> list[Timing]:
 
     cases = [
         ("home: listing", queries.listing, lambda n: (queries.Selection(), 1)),
-        ("home: facet_counts", queries.facet_counts, lambda n: (queries.Selection(),)),
-        ("home: suggestions_for_member", queries.suggestions_for_member, member),
+        ("home: facet_counts", counts.facet_counts, lambda n: (queries.Selection(),)),
+        ("home: suggestions_for_member", matching.suggestions_for_member, member),
         ("theme+region: listing", queries.listing, lambda n: (*pair(n), 1)),
-        ("theme+region: facet_counts", queries.facet_counts, pair),
+        ("theme+region: facet_counts", counts.facet_counts, pair),
         ("words: search.cooperation_topics", search.cooperation_topics, word),
         ("words: listing", queries.listing, lambda n: (*worded(n), 1)),
-        ("words: facet_counts", queries.facet_counts, worded),
+        ("words: facet_counts", counts.facet_counts, worded),
         ("request: forum topic_page (thread)", forum_queries.topic_page, thread),
         ("request: search.similar_cooperations", search.similar_cooperations, opening),
-        ("request: suggestions_for (text scores given)", queries.suggestions_for, scored),
+        ("request: suggestions_for (text scores given)", matching.suggestions_for, scored),
         ("request: panel() (all of the above two)", panel, topic),
     ]
     timings = []

@@ -7,20 +7,23 @@ from pathlib import Path
 
 from flask import Flask
 
-from brain import config, ratelimit_store
+from brain import config, ratelimit_store, resources
 
-ROOT = Path(__file__).resolve().parent.parent
+# A checkout keeps its instance folder beside the package (``make run``); an installed
+# package uses BRAIN_INSTANCE_PATH, or else Flask's default, ``<prefix>/var/brain-instance``.
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI."""
+    resources.check()
     app = Flask(
         __name__,
         instance_path=instance_path
         or os.environ.get("BRAIN_INSTANCE_PATH")
-        or str(ROOT / "instance"),
+        or _checkout_instance(),
         instance_relative_config=True,
-        static_folder=str(ROOT / "static"),
+        static_folder=str(resources.static()),
     )
     app.config.from_object(config.Defaults)
     app.config.from_pyfile("brain.cfg", silent=True)
@@ -62,7 +65,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
 
     database.init_app(app)
     search.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(resources.migrations()), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(
@@ -82,6 +85,21 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(admin.bp)
     app.register_blueprint(meeting.bp)
     cli.init_app(app)
+    app.url_defaults(_static_version)
     meeting_version.listen()
     pagecache.init_app(app)  # outermost: a cached page skips everything above
     return app
+
+
+def _checkout_instance() -> str | None:
+    """``instance/`` at the top of a checkout; None (Flask's default) for an installation."""
+    if (CHECKOUT / "setup.cfg").is_file() and (CHECKOUT / "brain").is_dir():
+        return str(CHECKOUT / "instance")
+    return None
+
+
+def _static_version(endpoint: str, values: dict) -> None:
+    if endpoint == "static" and "filename" in values:
+        version = resources.static_version(values["filename"])
+        if version:
+            values.setdefault("v", version)

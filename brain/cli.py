@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from brain import gunicorn_conf
+from brain.catalogs import compile_catalogs
 from brain.extensions import db
 from brain.i18n import TRANSLATIONS_DIR
 
@@ -32,18 +33,7 @@ def main() -> None:
 
 def compile_translations(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
     """Compile every messages.po under *directory* into messages.mo; returns the .mo files."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    written = []
-    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file)
-        mo_path = po_path.with_suffix(".mo")
-        with mo_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
-        written.append(mo_path)
-    return written
+    return compile_catalogs(directory)
 
 
 def _demo_accounts_path() -> Path:
@@ -345,6 +335,8 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from brain.maintenance import backup_command, doctor_command, restore_command
+
     for command in (
         setup_command,
         demo_command,
@@ -354,5 +346,8 @@ def init_app(app: Flask) -> None:
         translations_group,
         search_group,
         serve_command,
+        backup_command,
+        restore_command,
+        doctor_command,
     ):
         app.cli.add_command(command)

@@ -1,7 +1,9 @@
 """Work done once a commit has gone through: each flush of a session is checked for a kind of
 change (while its objects and their history are at hand), and after a commit that made one,
 an action runs in a transaction of its own. brain.pagecache and brain.meeting.version bump
-their counters (rows of ``content_version``) this way, and read them with ``counter``."""
+their counters (rows of ``content_version``) this way, and read them with ``counter``;
+brain.search.outbox records the posts to reindex at each flush, in the writer's transaction,
+and wakes the indexer after the commit."""
 
 from __future__ import annotations
 
@@ -33,16 +35,24 @@ def bump(row: Counter) -> None:
 
 
 def after_commits_that(
-    flag: str, changes: Callable[[Session], bool], then: Callable[[], None]
+    flag: str,
+    changes: Callable[[Session], bool],
+    then: Callable[[], None],
+    *,
+    every_flush: bool = False,
 ) -> None:
     """Run *then* after each commit in which a flush *changes* something. *flag* names the
-    mark left on the session between the two; registering the same flag again does nothing."""
+    mark left on the session between the two; registering the same flag again does nothing.
+
+    *changes* is asked until one flush of the transaction says yes; with *every_flush* it is
+    asked at every flush, for a check that also records what it found (on the flush's
+    connection, so the record commits or rolls back with the change)."""
     if flag in _watched:
         return
     _watched.add(flag)
 
     def after_flush(session: Session, _context) -> None:
-        if not session.info.get(flag) and changes(session):
+        if (every_flush or not session.info.get(flag)) and changes(session):
             session.info[flag] = True
 
     def after_commit(session: Session) -> None:

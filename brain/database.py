@@ -67,12 +67,17 @@ def _refuse_overlong(session: Session, _context, _instances) -> None:
                 )
 
 
+def refuse_bad_text(engine: Engine) -> None:
+    """Check every statement's values on *engine* for text the database cannot hold."""
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+
+
 def init_app(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "before_cursor_execute", _refuse_nul)
+        refuse_bad_text(engine)
     if not event.contains(Session, "before_flush", _refuse_overlong):
         event.listen(Session, "before_flush", _refuse_overlong)

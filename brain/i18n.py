@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app, g, request
 from flask_login import current_user
 
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+from brain import resources
+
+TRANSLATIONS_DIR = resources.translations()
 LANG_COOKIE = "lang"
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 

@@ -23,6 +23,13 @@ class RegistrationMode(enum.StrEnum):
     INVITATION = "invitation"  # registering needs an unused, unexpired invitation code
 
 
+class DeletedAccountPosts(enum.StrEnum):
+    """What happens to a member's posts when they delete their account."""
+
+    KEEP = "keep"  # the posts stay, shown as by a former member
+    REMOVE = "remove"  # the posts are deleted and their text erased
+
+
 def _stored() -> dict[str, str]:
     if "site_settings" not in g:
         try:
@@ -57,6 +64,13 @@ def registration_mode() -> RegistrationMode:
         return RegistrationMode(value)
     except ValueError:
         return RegistrationMode.OPEN
+
+
+def deleted_account_posts() -> DeletedAccountPosts:
+    try:
+        return DeletedAccountPosts(get("deleted_account_posts", DeletedAccountPosts.KEEP.value))
+    except ValueError:
+        return DeletedAccountPosts.KEEP
 
 
 def report_threshold() -> int:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (
     Flask,
     current_app,
+    flash,
     g,
     has_request_context,
     redirect,
@@ -33,9 +36,10 @@ from werkzeug.routing import BaseConverter, ValidationError
 from brain import commits, i18n, permissions, settings
 from brain.database import InvalidText
 from brain.extensions import db, limiter
-from brain.models.forum import AUTO_HIDE_REASON
 from brain.ops import submissions
+from brain.ops.errors import NotAllowed, OperationError
 from brain.ops.text import parse_count
+from brain.vocabulary.moderation import action_name
 
 MAX_ID = 2**31 - 1
 # Characters no form field or query may carry: C0 controls but tab and newlines, DEL, and
@@ -220,6 +224,38 @@ def form_field(form, problem, default: str = "body"):
     return main
 
 
+class Attempt:
+    """What became of the operation run under ``refusals_on``: ``done`` once it went through."""
+
+    done = False
+
+
+@contextmanager
+def refusals_on(form, default: str | None = "body") -> Iterator[Attempt]:
+    """Run a form's operation (and its commit) in the ``with`` block; if it is refused
+    (OperationError, NotAllowed with its reason), roll back and show why on the form, under
+    the field the refusal names, else under *default* (None: as a message at the top of the
+    page)::
+
+        with refusals_on(form) as attempt:
+            ops.move_topic(topic, current_user, target, form.reason.data)
+            db.session.commit()
+        if attempt.done:
+            return redirect(...)
+    """
+    attempt = Attempt()
+    try:
+        yield attempt
+    except OperationError as problem:
+        db.session.rollback()
+        if default is None and not hasattr(getattr(form, problem.field or "", None), "errors"):
+            flash(str(problem), "error")
+        else:
+            form_field(form, problem, default or "body").errors.append(str(problem))
+    else:
+        attempt.done = True
+
+
 def earlier_submission(form):
     """A redirect to the post this composer *form* already created (the same form sent
     again: a second press of "Post", a browser's retry), else None (brain.ops.submissions)."""
@@ -261,6 +297,15 @@ def render_internal_error(error: Exception):
     except Exception:
         # Even the message's language may need the database (the member's profile).
         return plain_error_page(500, message), 500
+
+
+def render_not_allowed(error: NotAllowed):
+    """A refusal no form shows: a 403 page with its reason — or, when the reason is that the
+    visitor is not logged in, the login page."""
+    _forget_failed_transaction()
+    if error.why == permissions.Why.LOG_IN and not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return render_error(UserFacingError(403, str(error)))
 
 
 def render_conflict(error: Exception):
@@ -353,10 +398,29 @@ def language_name(code: str) -> str:
     return language.name if language else _("Other language")
 
 
-def member_link(user) -> Markup:
-    """A link to a member's profile; the name is isolated so any script reads right."""
-    return Markup('<a href="{url}"><bdi>{name}</bdi></a>').format(
-        url=url_for("members.profile", username=user.username), name=user.display_name
+def member_name(user) -> str:
+    """The name shown for a member: a deleted account reads "Former member", in the
+    reader's language (its stored name is a neutral English one)."""
+    if user.deleted_at is not None:
+        return _("Former member")
+    return user.display_name
+
+
+def member_link(user, **attributes) -> Markup:
+    """A link to a member's profile; the name is isolated so any script reads right. A
+    deleted account's name is shown without a link. *attributes* (``class_`` for class)
+    go on the element."""
+    extra = Markup("").join(
+        Markup(' {}="{}"').format(name.rstrip("_"), value) for name, value in attributes.items()
+    )
+    if user.deleted_at is not None:
+        return Markup('<span class="former-member"{extra}>{name}</span>').format(
+            extra=extra, name=member_name(user)
+        )
+    return Markup('<a href="{url}"{extra}><bdi>{name}</bdi></a>').format(
+        url=url_for("members.profile", username=user.username),
+        extra=extra,
+        name=user.display_name,
     )
 
 
@@ -387,6 +451,7 @@ def init_app(app: Flask) -> None:
             app.register_error_handler(code, render_error)
     app.register_error_handler(429, render_rate_limited)
     app.register_error_handler(UserFacingError, render_error)
+    app.register_error_handler(NotAllowed, render_not_allowed)
     app.register_error_handler(CSRFError, render_error)
     app.register_error_handler(500, render_internal_error)
     app.register_error_handler(IntegrityError, render_conflict)
@@ -405,10 +470,18 @@ def init_app(app: Flask) -> None:
         direction_of=i18n.direction_of,
         language_name=language_name,
         member_link=member_link,
+        member_name=member_name,
         board_link=board_link,
         content_languages=i18n.content_language_codes(),
-        auto_hide_reason=AUTO_HIDE_REASON,
+        action_name=action_name,
         is_administrator=permissions.is_administrator,
         is_staff=permissions.is_staff,
+        # The permission rules templates ask to decide which links to show (brain.permissions).
+        moderates=permissions.moderates,
+        can_edit=permissions.can_edit,
+        can_delete=permissions.can_delete,
+        can_report=permissions.can_report,
+        can_see_revisions=permissions.can_see_revisions,
+        can_see_post_body=permissions.can_see_post_body,
     )
     app.jinja_env.filters["language_name"] = language_name

@@ -4,14 +4,19 @@ BRAIN_TEST_DATABASE_URL is set), emptied after every test; small factories; a lo
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.pool import StaticPool
 
 from brain import create_app
+from brain import database as db_setup
 from brain.cli import compile_translations
 from brain.extensions import db
 from brain.meeting.version import Kept
@@ -32,6 +37,9 @@ from tests.factories import (  # noqa: F401 - re-exported for test modules
 )
 
 PG_URL = os.environ.get("BRAIN_TEST_DATABASE_URL")
+# BRAIN_TEST_COMMITS=1: every test with real commits and emptied tables, as before the
+# one-transaction tests (to compare their speed, or to rule them out when a test misbehaves).
+EVERY_TEST_COMMITS = os.environ.get("BRAIN_TEST_COMMITS") == "1"
 LIMITED = ("LOGIN", "REGISTER", "RESET", "POSTING", "SEARCH")
 
 
@@ -98,16 +106,112 @@ def _empty_tables() -> None:
     Kept.forget_all()  # the Meeting Point's counter went back to 0
 
 
+SAVEPOINT = "brain_test"
+
+
+def _execute(connection, statement: str) -> None:
+    cursor = connection.cursor()
+    cursor.execute(statement)
+    cursor.close()
+
+
+class _OneTransaction:
+    """An engine for one-transaction tests, put in place of the app's own during each test.
+
+    It hands out one connection (a StaticPool) and turns the app's commits into savepoints: a
+    commit releases the savepoint and opens the next, a rollback returns to it. So the app
+    commits as usual, and the test's end undoes every write with one ROLLBACK, however many
+    tables it touched. One engine serves the whole run, so SQLAlchemy's cache of compiled
+    statements (one per engine) stays warm from test to test."""
+
+    def __init__(self, real):
+        self.real = real
+        self.owner = threading.get_ident()
+        self.opened: list = []
+        self.engine = create_engine(real.url, creator=self._connect, poolclass=StaticPool)
+        self.engine.dialect.do_commit = self._commit
+        self.engine.dialect.do_rollback = self._rollback
+        event.listen(self.engine, "before_cursor_execute", self._same_thread)
+        db_setup.refuse_bad_text(self.engine)
+
+    def _connect(self):
+        pooled = self.real.raw_connection()  # configured as the app's own (SQLite pragmas...)
+        connection = pooled.driver_connection
+        pooled.detach()  # this test's to close
+        if isinstance(connection, sqlite3.Connection):
+            _execute(connection, "BEGIN")  # else the savepoint would be the transaction
+        _execute(connection, f"SAVEPOINT {SAVEPOINT}")
+        self.opened.append(connection)
+        return connection
+
+    @staticmethod
+    def _commit(connection) -> None:
+        _execute(connection, f"RELEASE SAVEPOINT {SAVEPOINT}")
+        _execute(connection, f"SAVEPOINT {SAVEPOINT}")
+
+    @staticmethod
+    def _rollback(connection) -> None:
+        _execute(connection, f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+
+    def _same_thread(self, *_args) -> None:
+        if threading.get_ident() != self.owner:
+            raise RuntimeError(
+                "This test reaches the database from another thread: it needs real commits. "
+                "Mark it @pytest.mark.commits."
+            )
+
+    @contextmanager
+    def around(self, app) -> Iterator[None]:
+        """Every database use of *app* in the block — requests, the search indexer, the page
+        cache's counter — goes through the one connection, rolled back at the end."""
+        engines = db._app_engines[app]  # Flask-SQLAlchemy's engines of this app, by bind key
+        # The two users of the engine that keep it: the search indexer and the page cache.
+        indexer, cache = app.extensions["brain_search"], app.extensions["brain_page_cache"]
+        kept = indexer.engine, cache.engine
+        engines[None] = indexer.engine = cache.engine = self.engine
+        try:
+            yield
+        finally:
+            engines[None] = self.real
+            indexer.engine, cache.engine = kept
+            for connection in self.opened:
+                connection.rollback()  # the driver's own: the whole test's work is gone
+            self.opened.clear()
+            self.engine.dispose()  # closes it; the next test connects afresh
+
+
+@pytest.fixture(scope="session")
+def one_transaction(session_app) -> Iterator[_OneTransaction]:
+    with session_app.app_context():
+        tests = _OneTransaction(db.engine)
+    yield tests
+    tests.engine.dispose()
+
+
 @pytest.fixture
-def app(session_app):
+def app(session_app, one_transaction, request):
     saved = dict(session_app.config)
     factories.APP = session_app
-    yield session_app
+    if request.node.get_closest_marker("commits") or EVERY_TEST_COMMITS:
+        yield session_app
+        with session_app.app_context():
+            _empty_tables()
+    else:
+        with one_transaction.around(session_app):
+            yield session_app
+        Kept.forget_all()  # the Meeting Point's counter went back
     with session_app.app_context():
-        _empty_tables()
         session_app.extensions["brain_search"].clear()
     session_app.config.clear()
     session_app.config.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request):
+    """A test that takes ``session_app`` directly gets the same isolation as one taking
+    ``app``: its writes are rolled back (or emptied) when it ends."""
+    if "session_app" in request.fixturenames and "app" not in request.fixturenames:
+        request.getfixturevalue("app")
 
 
 @pytest.fixture

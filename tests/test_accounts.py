@@ -356,7 +356,7 @@ def test_profile_fields_are_validated(client):
         assert 'class="errors"' in response.get_data(as_text=True), fields
 
 
-def make_member(username: str, **profile) -> None:
+def make_member(username: str, **profile) -> int:
     from brain.ops.accounts import update_profile
 
     with database() as session:
@@ -372,6 +372,7 @@ def make_member(username: str, **profile) -> None:
             bio="",
         )
         session.commit()
+        return user.id
 
 
 def directory_names(client, **filters) -> list[str]:
@@ -381,7 +382,7 @@ def directory_names(client, **filters) -> list[str]:
 
 
 def test_the_directory_filters_by_country_edition_language_and_expertise(client):
-    make_member("amina", country="SN", editions=["agadir-2013"], languages=["fr", "wo"])
+    amina = make_member("amina", country="SN", editions=["agadir-2013"], languages=["fr", "wo"])
     make_member("joao", country="BR", editions=["brazil-2014"], languages=["pt"])
     make_member(
         "lucia", country="MX", editions=["puebla-2015", "brazil-2014"], expertise="Social finance"
@@ -390,7 +391,7 @@ def test_the_directory_filters_by_country_edition_language_and_expertise(client)
     with database() as session:
         session.scalar(select(User).where(User.username == "pending_one")).approved_at = None
         session.commit()
-    log_in(client, fetch(User, 1))
+    log_in(client, fetch(User, amina))
     assert directory_names(client) == ["amina", "joao", "lucia"]
     assert directory_names(client, country="SN") == ["amina"]
     assert directory_names(client, edition="brazil-2014") == ["joao", "lucia"]
@@ -409,18 +410,17 @@ def test_the_directory_filters_by_country_edition_language_and_expertise(client)
 
 def test_the_directory_is_for_members_and_paginates(client, app):
     assert client.get("/members").status_code == 302
-    for index in range(5):
-        make_member(f"member{index}")
-    log_in(client, fetch(User, 1))
-    from brain import members
+    members = [make_member(f"member{index}") for index in range(5)]
+    log_in(client, fetch(User, members[0]))
+    from brain.members import views
 
-    saved = members.DIRECTORY_PAGE
-    members.DIRECTORY_PAGE = 2
+    saved = views.DIRECTORY_PAGE
+    views.DIRECTORY_PAGE = 2
     try:
         assert len(directory_names(client, page=3)) == 1
         assert client.get("/members?page=99999999").status_code == 404
     finally:
-        members.DIRECTORY_PAGE = saved
+        views.DIRECTORY_PAGE = saved
 
 
 # --- the members CLI ---------------------------------------------------------------------
@@ -483,9 +483,10 @@ def test_a_suspended_member_cannot_change_their_profile(client):
 
 
 def test_expertise_is_split_on_arabic_and_latin_commas(client):
-    log_in(client, make_user(username="amina"))
+    amina = make_user(username="amina")
+    log_in(client, amina)
     save_profile(client, expertise="التمويل الاجتماعي، تعاونيات الإسكان; microfinance")
-    assert fetch(User, 1).expertise_list == [
+    assert fetch(User, amina.id).expertise_list == [
         "التمويل الاجتماعي",
         "تعاونيات الإسكان",
         "microfinance",

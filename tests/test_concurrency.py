@@ -25,6 +25,8 @@ from tests.factories import (
 )
 from tests.live import Browser, served
 
+pytestmark = pytest.mark.commits  # threads against a served app: real commits
+
 SAVED = "Your changes are saved."
 CHANGED = "This post changed while you were editing."
 

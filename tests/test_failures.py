@@ -16,6 +16,8 @@ from brain.models import Board
 from tests.factories import PASSWORD, make_board, make_topic, make_user
 from tests.live import Browser, served
 
+pytestmark = pytest.mark.commits  # a second app on the same database: real commits
+
 PG_URL = os.environ.get("BRAIN_TEST_DATABASE_URL")
 PG = pytest.mark.skipif(
     not PG_URL,

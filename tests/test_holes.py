@@ -428,6 +428,7 @@ def second_server(session_app, tmp_path):
         db.engine.dispose()
 
 
+@pytest.mark.commits
 def test_logging_out_on_one_server_ends_the_session_on_another(app, client, second_server):
     log_in(client, make_user())
     copied = {"session": cookie(client, app.config["SESSION_COOKIE_NAME"])}
@@ -490,13 +491,13 @@ def test_the_database_refuses_a_nul_character_in_a_query_parameter(app):
 
 def test_text_that_slips_past_the_forms_is_answered_400_with_the_sites_page(client, monkeypatch):
     """A form that forgot a limit: the database layer still refuses, and says so."""
-    from brain import members
+    from brain.members import views
     from brain.ops.accounts import update_profile
 
     def lengthening(member, **fields):
         update_profile(member, **{**fields, "display_name": "n" * 65})
 
-    monkeypatch.setattr(members, "update_profile", lengthening)
+    monkeypatch.setattr(views, "update_profile", lengthening)
     user = make_user()
     log_in(client, user)
     response = submit(client, "/settings/profile", {"display_name": "Amina", "country": ""})
@@ -796,6 +797,7 @@ def _register_at_once(base: str, username: str) -> list[tuple[int, str]]:
     return answers
 
 
+@pytest.mark.commits
 def test_the_same_username_registered_at_the_same_moment_makes_one_account(served):
     for round_ in range(ROUNDS):
         username = f"racer{round_}"

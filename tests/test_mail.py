@@ -108,6 +108,7 @@ def test_a_mail_that_cannot_be_sent_is_logged_and_the_reset_looks_the_same(clien
     assert "Could not send the password-reset mail to user" in caplog.text
 
 
+@pytest.mark.commits
 def test_the_reset_answer_does_not_wait_for_the_mail_server(app, slow_inbox):
     make_user(username="amina")
     server = make_server("127.0.0.1", 0, app, threaded=True)

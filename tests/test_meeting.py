@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from brain.meeting import queries
+from brain.meeting.counts import facet_counts
+from brain.meeting.matching import suggestions_for
 from brain.models import Board, Cooperation, Interest, Role, Topic, User
 from brain.ops import cooperation as ops
 from brain.ops.accounts import update_profile
@@ -305,10 +307,10 @@ def test_each_facet_count_is_the_number_of_results_when_applied(board, app, seed
             selection = queries.Selection()
             # Some facets already chosen, at random.
             for facet in rng.sample(queries.FACETS, rng.randint(0, 2)):
-                all_counts = queries.facet_counts(queries.Selection())[facet]
+                all_counts = facet_counts(queries.Selection())[facet]
                 if all_counts:
                     selection.chosen[facet] = {rng.choice(sorted(all_counts))}
-            counts = queries.facet_counts(selection)
+            counts = facet_counts(selection)
             for facet in queries.FACETS:
                 if selection.chosen.get(facet):
                     continue
@@ -337,7 +339,7 @@ def test_words_that_match_most_posts_count_by_leaving_out_the_others(board, app,
 
         def page(chosen, matched=matched):
             selection = queries.Selection(chosen=chosen, topic_ids=set(matched))
-            counts = queries.facet_counts(selection)
+            counts = facet_counts(selection)
             rows, total = queries.listing(selection, 1, counts)
             return counts, total, [c.topic_id for c in rows], selection.unmatched()
 
@@ -403,7 +405,7 @@ def test_counts_over_every_post_are_kept_until_the_meeting_point_changes(board, 
 
     def counts():
         with app.test_request_context(), count_queries() as statements:
-            return queries.facet_counts(queries.Selection()), len(statements)
+            return facet_counts(queries.Selection()), len(statements)
 
     first, _ = counts()
     again, statements = counts()
@@ -464,9 +466,9 @@ def test_hidden_topics_are_neither_listed_nor_counted_nor_suggested(board, app):
     with app.test_request_context():
         rows, total = queries.listing(queries.Selection(), 1)
         assert [c.topic_id for c in rows] == [request] and total == 1
-        assert sum(queries.facet_counts(queries.Selection())["kind"].values()) == 1
+        assert sum(facet_counts(queries.Selection())["kind"].values()) == 1
         with database() as session:
-            assert queries.suggestions_for(session.get(Cooperation, request)) == []
+            assert suggestions_for(session.get(Cooperation, request)) == []
 
 
 # --- matching -----------------------------------------------------------------------------
@@ -516,7 +518,7 @@ def test_the_best_match_comes_first(board, app, wanted, candidates, best):
         make_user(username="closer"), board, title="closed", kind="offer", status="closed", **wanted
     )
     with app.test_request_context(), database() as session:
-        found = queries.suggestions_for(session.get(Cooperation, request_id))
+        found = suggestions_for(session.get(Cooperation, request_id))
         titles = [s.cooperation.topic.title for s in found]
         reasons = found[0].reasons if found else []
     assert titles and titles[0] == best, titles
@@ -666,7 +668,7 @@ def test_similar_wording_breaks_a_tie_between_equal_details(client, board, app):
 
         found = session.get(Cooperation, request_id)
         scores = search.similar_cooperations(found.topic.first_post_id)
-        ranked = queries.suggestions_for(found, scores)
+        ranked = suggestions_for(found, scores)
         assert ranked and ranked[0].cooperation.topic.title == "Tontine tools"
         assert "similar words" in ranked[0].reasons
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from brain.models import BoardModerator, ModerationLog, Post, Report, Role, Topic, User, utcnow
+from brain.models.moderation import ModerationAction
 from tests.factories import (
     database,
     fetch,
@@ -218,14 +219,49 @@ def test_enough_reports_hide_a_post_automatically(client, forum, session_app, ap
         browser = session_app.test_client()
         log_in(browser, user)
         submit(browser, f"/p/{forum['answer'].id}/report", {"reason": "spam"})
-    assert fetch(Post, forum["answer"].id).hidden_at is not None
-    assert logged("auto_hide") == 1
+    hidden = fetch(Post, forum["answer"].id)
+    assert hidden.hidden_at is not None and hidden.hidden_by_reports
+    assert hidden.hidden_reason is None  # no words frozen in the reporters' language
+    assert logged(ModerationAction.AUTO_HIDE) == 1
     # The author reads why, in their own language (the reason is not frozen in the
     # reporter's language).
     log_in(client, forum["author"])
     client.set_cookie("lang", "fr")
     page = client.get(f"/p/{forum['answer'].id}", follow_redirects=True).get_data(as_text=True)
     assert "automatiquement" in page and "Hidden automatically" not in page
+
+
+def test_a_post_restored_after_reports_is_no_longer_marked(client, forum, session_app, app):
+    app.config["REPORT_THRESHOLD"] = 1
+    reporter = session_app.test_client()
+    log_in(reporter, forum["member"])
+    submit(reporter, f"/p/{forum['answer'].id}/report", {"reason": "spam"})
+    assert fetch(Post, forum["answer"].id).hidden_by_reports
+    log_in(client, forum["moderator"])
+    submit(
+        client, f"/mod/reports/{forum['answer'].id}", {"resolution": "dismiss", "reason": "fine"}
+    )
+    restored = fetch(Post, forum["answer"].id)
+    assert restored.hidden_at is None and not restored.hidden_by_reports
+
+
+def test_every_moderation_action_has_words_in_the_log():
+    from brain.vocabulary.moderation import ACTION_LABELS
+
+    assert set(ACTION_LABELS) == set(ModerationAction)
+
+
+def test_a_logged_action_this_version_does_not_know_still_shows(client, forum):
+    from sqlalchemy import column, table, update
+
+    log_in(client, forum["moderator"])
+    submit(client, f"/t/{forum['topic'].id}/moderate/lock", {"reason": "Cooling off"})
+    with database() as session:  # as a newer version might have written it
+        log = table("moderation_log", column("action"))
+        session.execute(update(log).values(action="retired_verb"))
+        session.commit()
+    response = client.get("/mod/log")
+    assert response.status_code == 200 and "retired_verb" in response.get_data(as_text=True)
 
 
 def test_members_cannot_see_the_queue_or_the_log(client, forum):

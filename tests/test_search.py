@@ -306,6 +306,7 @@ def _write_posts(settings: dict, instance: str, board_id: int, user_id: int, cou
             child_db.session.commit()
 
 
+@pytest.mark.commits
 def test_four_processes_writing_at_once_lose_nothing(app):
     import multiprocessing
 

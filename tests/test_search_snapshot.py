@@ -126,6 +126,7 @@ def test_a_rebuild_in_another_thread_leaves_a_searcher_in_use_open(app, meeting_
     assert read == [str(post_id)]
 
 
+@pytest.mark.commits
 def test_pages_read_the_index_safely_while_posts_are_written_and_merged(app, meeting_board):
     # One thread writes cooperation posts and edits them (each commit applies the outbox to
     # the index, merging segments now and then) while three threads read as pages do.

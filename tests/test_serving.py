@@ -21,6 +21,8 @@ from brain import create_app
 from brain.extensions import db
 from brain.search.index import Indexer
 
+pytestmark = pytest.mark.commits  # a served app: real commits
+
 BRAIN = Path(sys.executable).with_name("brain")
 
 

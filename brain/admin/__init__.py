@@ -3,13 +3,13 @@ moderators may also invite people)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from brain import permissions
 from brain.forms import ConfirmForm
-from brain.ops.errors import OperationError
+from brain.ops.errors import require
 from brain.web import fail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,22 +27,14 @@ def administrators_only():
         return None
     if permissions.is_staff(current_user) and request.endpoint in OPEN_TO_MODERATORS:
         return None
-    fail(403, _("Only administrators can see this page."))
+    # The true reason: a suspended administrator is told of the suspension.
+    require(permissions.why_not_administer(current_user))
 
 
 def confirmed() -> None:
     """A button's form (nothing but its CSRF token) must have come back intact."""
     if not ConfirmForm().validate_on_submit():
         fail(400, _("The form could not be read. Reload the page and try again."))
-
-
-def refuse(form, problem: OperationError) -> None:
-    """Show an operation's refusal on the field it names, else as a message at the top."""
-    field = getattr(form, problem.field or "", None)
-    if field is None:
-        flash(str(problem), "error")
-    else:
-        field.errors = [*field.errors, str(problem)]
 
 
 from brain.admin import boards, members, site  # noqa: E402, F401

@@ -8,14 +8,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from brain import i18n
-from brain.admin import bp, confirmed, forms, refuse
+from brain.admin import bp, confirmed, forms
 from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.models import Board, User
 from brain.ops import admin as ops
 from brain.ops.accounts import username_key
 from brain.ops.errors import OperationError
-from brain.web import fail
+from brain.web import fail, refusals_on
 
 
 def _board(board_id: int) -> Board:
@@ -33,12 +33,10 @@ def _settings(form: forms.BoardForm) -> dict:
 def boards():
     form = forms.BoardForm()
     if form.validate_on_submit():
-        try:
+        with refusals_on(form, None) as attempt:
             board = ops.create_board(current_user, **_settings(form))
-        except OperationError as problem:
-            refuse(form, problem)
-        else:
             db.session.commit()
+        if attempt.done:
             flash(_("The board “%(name)s” is created.", name=board.name), "success")
             return redirect(url_for("admin.edit_board", board_id=board.id))
     listed = db.session.scalars(select(Board).order_by(Board.position, Board.id)).all()
@@ -95,12 +93,10 @@ def edit_board(board_id: int):
     board = _board(board_id)
     form = forms.BoardForm(obj=board)
     if form.validate_on_submit():
-        try:
+        with refusals_on(form, None) as attempt:
             changed = ops.update_board(board, current_user, **_settings(form))
-        except OperationError as problem:
-            refuse(form, problem)
-        else:
             db.session.commit()
+        if attempt.done:
             if changed:
                 flash(_("The board is saved."), "success")
             return redirect(url_for("admin.edit_board", board_id=board.id))
@@ -137,12 +133,10 @@ def add_moderator(board_id: int):
         if member is None:
             form.username.errors = [_("There is no member with that username.")]
         else:
-            try:
+            with refusals_on(form, None) as attempt:
                 ops.add_moderator(board, current_user, member)
-            except OperationError as problem:
-                refuse(form, problem)
-            else:
                 db.session.commit()
+            if attempt.done:
                 flash(_("%(name)s now moderates this board.", name=member.display_name), "success")
                 return redirect(
                     url_for("admin.edit_board", board_id=board.id, _anchor="moderators")

@@ -25,7 +25,7 @@ from brain.forms import CheckboxesField, Form, SubForm, no_forbidden_characters,
 from brain.models import Role
 from brain.ops.admin import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX
 from brain.ops.moderation import MAX_REASON
-from brain.settings import RegistrationMode
+from brain.settings import DeletedAccountPosts, RegistrationMode, deleted_account_posts
 
 REQUIRED = _l("This field is required.")
 SITE_NAME_MAX = 120
@@ -239,6 +239,22 @@ class SiteSettingsForm(Form):
         description=_l(
             "A post reported by this many members is hidden until a moderator decides; "
             "0 never hides a post automatically."
+        ),
+    )
+    deleted_account_posts = SelectField(
+        _l("When a member deletes their account"),
+        choices=lambda: [
+            SelectChoice(
+                DeletedAccountPosts.KEEP.value,
+                str(_l("Keep their posts, shown as by a former member")),
+            ),
+            SelectChoice(DeletedAccountPosts.REMOVE.value, str(_l("Remove their posts"))),
+        ],
+        # A form sent without this field (one saved before it existed) keeps the setting.
+        default=lambda: deleted_account_posts().value,
+        description=_l(
+            "Removed posts leave a placeholder in their threads; their text is erased and "
+            "disappears from search."
         ),
     )
 

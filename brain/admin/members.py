@@ -13,15 +13,14 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
-from brain.admin import bp, confirmed, forms, refuse
+from brain.admin import bp, confirmed, forms
 from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.models import Board, ModerationLog, Role, User, utcnow
 from brain.ops import admin as ops
-from brain.ops.errors import OperationError
 from brain.ops.moderation import lift_suspension, unban_member
 from brain.ops.text import contains_pattern
-from brain.web import fail, page_number, safe_next
+from brain.web import fail, page_number, refusals_on, safe_next
 
 PER_PAGE = 25
 MAX_PAGE = 100_000
@@ -136,12 +135,10 @@ def change_role(user_id: int):
     form = _role_form(member, boards, sent=True)
     if form.validate_on_submit():
         chosen = [board for board in boards if board.id in (form.boards.data or [])]
-        try:
+        with refusals_on(form, None) as attempt:
             changed = ops.change_role(member, current_user, Role(form.role.data), chosen)
-        except OperationError as problem:
-            refuse(form, problem)
-        else:
             db.session.commit()
+        if attempt.done:
             if changed:
                 flash(_("The role of %(name)s is changed.", name=member.display_name), "success")
             return redirect(_member_url(member))
@@ -182,12 +179,10 @@ def suspend(user_id: int):
             form.until.errors = [_("Choose a date within ten years; for longer, ban.")]
         else:
             until = _start_of_day(form.until.data)
-            try:
+            with refusals_on(form, None) as attempt:
                 ops.suspend(member, current_user, until, form.reason.data)
-            except OperationError as problem:
-                refuse(form, problem)
-            else:
                 db.session.commit()
+            if attempt.done:
                 flash(_("%(name)s is suspended.", name=member.display_name), "success")
                 return redirect(_member_url(member))
     return _member_page(member, suspend_form=form)
@@ -209,12 +204,10 @@ def ban(user_id: int):
     member = _member(user_id)
     form = forms.BanForm(prefix="ban")
     if form.validate_on_submit():
-        try:
+        with refusals_on(form, None) as attempt:
             ops.ban(member, current_user, form.reason.data)
-        except OperationError as problem:
-            refuse(form, problem)
-        else:
             db.session.commit()
+        if attempt.done:
             flash(_("%(name)s is banned.", name=member.display_name), "success")
             return redirect(_member_url(member))
     return _member_page(member, ban_form=form)

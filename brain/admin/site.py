@@ -83,6 +83,7 @@ def site_settings():
     if request.method == "GET":
         form.registration_mode.data = settings.registration_mode().value
         form.report_threshold.data = settings.report_threshold()
+        form.deleted_account_posts.data = settings.deleted_account_posts().value
         for lang in i18n.INTERFACE_LANGUAGES:
             texts = form[lang.code].form
             texts.name.data = settings.get(f"site_name.{lang.code}")
@@ -90,6 +91,7 @@ def site_settings():
     if form.validate_on_submit():
         settings.put("registration_mode", form.registration_mode.data)
         settings.put("report_threshold", str(form.report_threshold.data))
+        settings.put("deleted_account_posts", form.deleted_account_posts.data)
         for lang in i18n.INTERFACE_LANGUAGES:
             texts = form[lang.code].form
             settings.put(f"site_name.{lang.code}", (texts.name.data or "").strip())

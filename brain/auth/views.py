@@ -24,9 +24,8 @@ from brain.ops.accounts import (
     usable_invitation,
     user_for_reset_token,
 )
-from brain.ops.errors import OperationError
 from brain.settings import RegistrationMode
-from brain.web import created, fail, form_field, limit_from, safe_next
+from brain.web import created, fail, form_field, limit_from, refusals_on, safe_next
 
 
 def _start_session(user, remember: bool = False) -> None:
@@ -83,26 +82,24 @@ def register():
                 ]
         if not form.errors:
             try:
-                user = register_member(
-                    form.username.data,
-                    form.email.data,
-                    form.password.data,
-                    form.display_name.data,
-                    locale=supported(request.cookies.get("lang")),
-                    approved=mode is not RegistrationMode.APPROVAL,
-                )
-                if invitation is not None:
-                    redeem_invitation(invitation, user)
-                db.session.commit()
-            except OperationError as problem:
-                db.session.rollback()
-                form_field(form, problem, default="username").errors.append(str(problem))
+                with refusals_on(form, "username") as attempt:
+                    user = register_member(
+                        form.username.data,
+                        form.email.data,
+                        form.password.data,
+                        form.display_name.data,
+                        locale=supported(request.cookies.get("lang")),
+                        approved=mode is not RegistrationMode.APPROVAL,
+                    )
+                    if invitation is not None:
+                        redeem_invitation(invitation, user)
+                    db.session.commit()
             except IntegrityError:
                 # The same name or address registered at the same moment by someone else.
                 db.session.rollback()
                 problem = registration_conflict(form.username.data, form.email.data)
                 form_field(form, problem, default="username").errors.append(str(problem))
-            else:
+            if attempt.done:
                 _start_session(user)
                 if user.is_pending:
                     flash(

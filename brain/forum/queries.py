@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only
 
 from brain.extensions import db
-from brain.models import Board, Post, Topic, User
+from brain.models import Board, Post, PostRevision, Topic, User
 from brain.permissions import Actor, can_read_board, public_post_clause
 
 # Indentation stops here; deeper replies continue at this depth and name whom they answer.
@@ -30,6 +30,16 @@ class TopicPage:
     page: int
     pages: int
     flat: bool
+
+
+def board_by_slug(slug: str) -> Board | None:
+    return db.session.scalar(select(Board).where(Board.slug == slug[:64]))
+
+
+def topic_with_cooperation(topic_id: int) -> Topic | None:
+    """The topic, with its Meeting Point details in the same query (None for an ordinary
+    topic)."""
+    return db.session.get(Topic, topic_id, options=[joinedload(Topic.cooperation)])
 
 
 def readable_boards(actor: Actor) -> list[Board]:
@@ -182,3 +192,15 @@ def member_activity(user: User, board_ids: list[int], limit: int = 10):
         .limit(limit)
     ).all()
     return topics, posts
+
+
+def post_revisions(post: Post) -> list[PostRevision]:
+    """The earlier versions of *post*, newest first, with who replaced each."""
+    return list(
+        db.session.scalars(
+            select(PostRevision)
+            .options(joinedload(PostRevision.editor))
+            .where(PostRevision.post_id == post.id)
+            .order_by(PostRevision.replaced_at.desc(), PostRevision.id.desc())
+        )
+    )

@@ -4,8 +4,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from brain import markup, permissions
@@ -14,19 +12,20 @@ from brain.forms import ConfirmForm
 from brain.forum import bp, queries
 from brain.forum.forms import EditForm, EditOpeningForm, ReplyForm, TopicForm
 from brain.i18n import content_filter, content_language_codes
-from brain.models import Board, Post, PostRevision, Topic
+from brain.models import Board, Post, Topic
 from brain.ops import posts as post_ops
-from brain.ops.errors import OperationError
+from brain.ops.errors import OperationError, require
 from brain.ops.text import parse_count
+from brain.permissions import Why
 from brain.web import (
     commit_once,
     created,
     earlier_submission,
     fail,
-    form_field,
     limit_from,
     page_number,
     posting_key,
+    refusals_on,
 )
 
 MAX_PAGE = 100_000
@@ -37,27 +36,29 @@ def _page_arg() -> int:
 
 
 def readable_board(slug: str) -> Board:
-    board = db.session.scalar(select(Board).where(Board.slug == slug[:64]))
+    board = queries.board_by_slug(slug)
     if board is None:
         fail(404, _("There is no board at this address."))
-    if not permissions.can_read_board(current_user, board):
+    reason = permissions.why_not_read_board(current_user, board)
+    if reason is not None:
         if not current_user.is_authenticated:
             abort(current_app.login_manager.unauthorized())
-        fail(403, _("This board is for members only."))
+        fail(403, reason)
     return board
 
 
 def readable_topic(topic_id: int) -> Topic:
-    # Meeting Point details come in the same query (None for an ordinary topic).
-    topic = db.session.get(Topic, topic_id, options=[joinedload(Topic.cooperation)])
+    topic = queries.topic_with_cooperation(topic_id)
     if topic is None:
         fail(404, _("There is no topic at this address. It may have been removed."))
-    if not permissions.can_read_board(current_user, topic.board):
+    reason = permissions.why_not_read_topic(current_user, topic)
+    if reason is not None and reason.why == Why.TOPIC_HIDDEN:
+        # To everyone but its author and the moderators, a hidden topic is not there.
+        fail(404, _("There is no topic at this address. It may have been removed."))
+    if reason is not None:
         if not current_user.is_authenticated:
             abort(current_app.login_manager.unauthorized())
         fail(403, _("This topic is in a board for members only."))
-    if not permissions.can_read_topic(current_user, topic):
-        fail(404, _("There is no topic at this address. It may have been removed."))
     return topic
 
 
@@ -88,6 +89,7 @@ def _preview_of(form) -> str | None:
 @bp.route("/b/<slug>")
 def board(slug: str):
     board = readable_board(slug)
+    start_refusal = permissions.why_not_start_topic(current_user, board)
     page = _page_arg()
     languages = content_filter(request.args, current_user)
     listing = queries.board_topics(
@@ -102,7 +104,8 @@ def board(slug: str):
         board=board,
         listing=listing,
         languages=languages,
-        can_start=permissions.can_start_topic(current_user, board),
+        can_start=start_refusal is None,
+        start_refusal=start_refusal,
     )
 
 
@@ -111,8 +114,7 @@ def board(slug: str):
 @limit_from("RATELIMIT_POSTING", key_func=posting_key, deduct_when=created)
 def new_topic(slug: str):
     board = readable_board(slug)
-    if not permissions.can_start_topic(current_user, board):
-        fail(403, _("You cannot start topics in this board."))
+    require(permissions.why_not_start_topic(current_user, board))
     form = TopicForm()
     if request.method == "GET":
         form.language.data = default_language()
@@ -122,17 +124,15 @@ def new_topic(slug: str):
         if not form.preview.data and (earlier := earlier_submission(form)):
             return earlier
         if not form.preview.data:
-            try:
+            with refusals_on(form) as attempt:
                 topic = post_ops.start_topic(
                     board, current_user, form.title.data, form.body.data, form.language.data
                 )
-            except OperationError as problem:
-                form_field(form, problem).errors.append(str(problem))
-            else:
                 first_post_id = topic.first_post_id
                 shown = commit_once(form, first_post_id)
-                if shown != first_post_id:
-                    return redirect(url_for("forum.permalink", post_id=shown))
+            if attempt.done and shown != first_post_id:
+                return redirect(url_for("forum.permalink", post_id=shown))
+            if attempt.done:
                 return redirect(url_for("forum.topic", topic_id=topic.id, slug=topic.slug))
     return render_template("forum/new_topic.html", board=board, form=form, preview=preview)
 
@@ -150,8 +150,9 @@ def topic(topic_id: int, slug: str | None = None):
     thread = queries.topic_page(topic, page, per_page, flat)
     if thread is None:
         fail(404, _("This topic has no page %(page)d.", page=page))
+    reply_refusal = permissions.why_not_reply(current_user, topic)
     form = None
-    if permissions.can_reply(current_user, topic):
+    if reply_refusal is None:
         form = ReplyForm(formdata=None)
         form.language.data = topic.language
     from brain.meeting import panel
@@ -163,8 +164,8 @@ def topic(topic_id: int, slug: str | None = None):
         cooperation_panel=panel(topic) if thread.page == 1 else None,
         form=form,
         action_form=ConfirmForm() if current_user.is_authenticated else None,
-        can_reply=permissions.can_reply(current_user, topic),
-        permissions=permissions,
+        can_reply=reply_refusal is None,
+        reply_refusal=reply_refusal,
     )
 
 
@@ -188,16 +189,14 @@ def permalink(post_id: int):
 def reply(post_id: int):
     parent = _readable_post(post_id)
     topic = parent.topic
-    if parent.is_deleted:
-        fail(404, _("That post was deleted; reply to the topic instead."))
+    reason = permissions.why_not_reply_to(current_user, parent)
+    if reason is not None and reason.why == Why.POST_DELETED:
+        fail(404, reason)
     # The one visibility rule: a post whose text the member may not see cannot be shown,
     # quoted or answered here either.
     if not permissions.can_read_post(current_user, parent):
         fail(404, _("There is no post at this address."))
-    if not permissions.can_reply(current_user, topic):
-        fail(403, _("You cannot reply in this topic."))
-    if not permissions.can_reply_to(current_user, parent):
-        fail(403, _("This post is hidden by a moderator and cannot be answered."))
+    require(reason)
     form = ReplyForm()
     if request.method == "GET":
         form.language.data = default_language() if parent.is_opening else parent.language
@@ -209,12 +208,10 @@ def reply(post_id: int):
         if not form.preview.data and (earlier := earlier_submission(form)):
             return earlier
         if not form.preview.data:
-            try:
+            with refusals_on(form) as attempt:
                 post = post_ops.reply(parent, current_user, form.body.data, form.language.data)
-            except OperationError as problem:
-                form.body.errors = [*form.body.errors, str(problem)]
-            else:
                 shown = commit_once(form, post.id)
+            if attempt.done:
                 return redirect(url_for("forum.permalink", post_id=shown))
     return render_template(
         "forum/reply.html", topic=topic, parent=parent, form=form, preview=preview
@@ -225,8 +222,7 @@ def reply(post_id: int):
 @login_required
 def edit(post_id: int):
     post = _readable_post(post_id)
-    if not permissions.can_edit(current_user, post):
-        fail(403, _("You can only edit your own posts."))
+    require(permissions.why_not_edit(current_user, post))
     topic = post.topic
     form_class = EditOpeningForm if post.is_opening else EditForm
     form = form_class()
@@ -243,18 +239,16 @@ def edit(post_id: int):
             return _edit_conflict(post, form)
         if not form.preview.data:
             try:
-                post_ops.edit_post(post, current_user, form.body.data, form.language.data)
-                if post.is_opening:
-                    post_ops.edit_title(topic, form.title.data)
-                db.session.commit()
-            except OperationError as problem:
-                db.session.rollback()
-                form_field(form, problem).errors.append(str(problem))
+                with refusals_on(form) as attempt:
+                    post_ops.edit_post(post, current_user, form.body.data, form.language.data)
+                    if post.is_opening:
+                        post_ops.edit_title(topic, form.title.data)
+                    db.session.commit()
             except StaleDataError:
                 # Another edit of this post was saved between our reading and our writing.
                 db.session.rollback()
                 return _edit_conflict(db.session.get(Post, post_id), form)
-            else:
+            if attempt.done:
                 flash(_("Your changes are saved."), "success")
                 return redirect(url_for("forum.permalink", post_id=post.id))
     return render_template("forum/edit.html", topic=topic, post=post, form=form, preview=preview)
@@ -273,8 +267,7 @@ def _edit_conflict(post: Post, form):
 @login_required
 def delete(post_id: int):
     post = _readable_post(post_id)
-    if not permissions.can_delete(current_user, post):
-        fail(403, _("You can only delete your own posts."))
+    require(permissions.why_not_delete(current_user, post))
     form = ConfirmForm()
     if form.validate_on_submit():
         post_ops.delete_post(post)
@@ -288,12 +281,6 @@ def delete(post_id: int):
 @login_required
 def revisions(post_id: int):
     post = _readable_post(post_id)
-    if not permissions.can_see_revisions(current_user, post):
-        fail(403, _("Only the author and moderators can see earlier versions."))
-    history = db.session.scalars(
-        select(PostRevision)
-        .options(joinedload(PostRevision.editor))
-        .where(PostRevision.post_id == post.id)
-        .order_by(PostRevision.replaced_at.desc(), PostRevision.id.desc())
-    ).all()
+    require(permissions.why_not_see_revisions(current_user, post))
+    history = queries.post_revisions(post)
     return render_template("forum/revisions.html", topic=post.topic, post=post, history=history)

@@ -1,11 +1,11 @@
 """A counter of committed changes to what the Meeting Point counts: cooperation details and
 their tags, and topics hidden, shown again, moved or deleted. It is row Counter.MEETING_POINT of the
 ``content_version`` table, bumped right after such a commit in a transaction of its own (as
-brain.pagecache bumps row 1 after any change), so every process sees it.
+brain.pagecache bumps Counter.CONTENT after any change), so every process sees it.
 
 The Meeting Point home's facet counts over every post change only with it, while replies
 anywhere in the forum do not touch it: each process keeps those counts until it moves
-(brain.meeting.queries)."""
+(brain.meeting.counts; the suggested matches likewise, brain.meeting.matching)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ from brain.models.users import User
 
 PATH_SEGMENT = 10  # digits per ancestor in tree_path: ids up to 9,999,999,999
 MAX_TREE_DEPTH = 48  # deeper replies are stored as the last sibling at this depth
-AUTO_HIDE_REASON = "[auto:reports]"  # hidden_reason of a post hidden by members' reports
 TITLE_MIN, TITLE_MAX = 3, 200  # characters of a topic title, after normalisation
 
 
@@ -138,6 +137,8 @@ class Post(db.Model):
     # Hidden by a moderator: a placeholder for others; the author sees the reason.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_reason: Mapped[str | None] = mapped_column(Text)
+    # Hidden automatically because enough members reported it (no moderator gave a reason).
+    hidden_by_reports: Mapped[bool] = mapped_column(Boolean, default=False)
     # Optimistic concurrency: every UPDATE of a post says which version it started from and
     # moves it on, so of two edits made at the same moment one is refused (StaleDataError)
     # instead of silently overwriting the other. Edit forms carry the version they showed.

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from brain.extensions import db
 from brain.models import Board, BoardModerator, BoardTranslation, Role, User, utcnow
+from brain.models.moderation import ModerationAction
 from brain.ops.accounts import approve_member, set_role
 from brain.ops.errors import OperationError
 from brain.ops.moderation import ban_member, record, suspend_member
@@ -70,7 +71,7 @@ def create_board(
     )
     db.session.add(board)
     db.session.flush()
-    record(actor, "create_board", board=board, details=slug)
+    record(actor, ModerationAction.CREATE_BOARD, board=board, details=slug)
     return board
 
 
@@ -89,7 +90,7 @@ def update_board(board: Board, actor: User, **changes) -> list[str]:
     for key in changed:
         setattr(board, key, changes[key])
     if changed:
-        record(actor, "edit_board", board=board, details=", ".join(changed))
+        record(actor, ModerationAction.EDIT_BOARD, board=board, details=", ".join(changed))
     return changed
 
 
@@ -107,7 +108,8 @@ def move_board(board: Board, actor: User, offset: int) -> bool:
     boards[index], boards[target] = boards[target], boards[index]
     for position, item in enumerate(boards, start=1):
         item.position = position
-    record(actor, "reorder_boards", board=board, details="up" if offset < 0 else "down")
+    direction = "up" if offset < 0 else "down"
+    record(actor, ModerationAction.REORDER_BOARDS, board=board, details=direction)
     return True
 
 
@@ -133,7 +135,7 @@ def translate_board(board: Board, actor: User, texts: dict[str, tuple[str, str]]
             row.name, row.description = name, description
             changed.append(locale)
     if changed:
-        record(actor, "translate_board", board=board, details=", ".join(changed))
+        record(actor, ModerationAction.TRANSLATE_BOARD, board=board, details=", ".join(changed))
     return changed
 
 
@@ -160,7 +162,7 @@ def add_moderator(board: Board, actor: User, member: User) -> None:
         set_role(member, Role.MODERATOR, [board])
     else:
         member.moderated_boards.append(board)
-    record(actor, "add_moderator", board=board, member=member)
+    record(actor, ModerationAction.ADD_MODERATOR, board=board, member=member)
 
 
 def remove_moderator(board: Board, actor: User, member: User) -> None:
@@ -172,7 +174,7 @@ def remove_moderator(board: Board, actor: User, member: User) -> None:
         member.moderated_boards = remaining
     else:
         set_role(member, Role.MEMBER)
-    record(actor, "remove_moderator", board=board, member=member)
+    record(actor, ModerationAction.REMOVE_MODERATOR, board=board, member=member)
 
 
 def change_role(member: User, actor: User, role: Role, boards: list[Board]) -> bool:
@@ -193,7 +195,7 @@ def change_role(member: User, actor: User, role: Role, boards: list[Board]) -> b
     details = role.value
     if boards:
         details += ": " + ", ".join(item.slug for item in boards)
-    record(actor, "set_role", member=member, details=details)
+    record(actor, ModerationAction.SET_ROLE, member=member, details=details)
     return True
 
 
@@ -201,7 +203,7 @@ def approve(member: User, actor: User) -> bool:
     """Let a pending member post; False if they were not waiting."""
     if not approve_member(member):
         return False
-    record(actor, "approve", member=member)
+    record(actor, ModerationAction.APPROVE, member=member)
     return True
 
 

@@ -14,4 +14,16 @@ class OperationError(Exception):
 
 
 class NotAllowed(OperationError):
-    """The actor may not do this."""
+    """The actor may not do this. The message is the reason (a ``brain.permissions.Reason``:
+    its ``why`` names the kind of refusal), shown to them as it is."""
+
+    @property
+    def why(self):
+        return getattr(self.message, "why", None)
+
+
+def require(reason) -> None:
+    """Go on when a permission check found nothing against (*reason* is None); otherwise
+    refuse with its reason: ``require(permissions.why_not_edit(member, post))``."""
+    if reason is not None:
+        raise NotAllowed(reason)

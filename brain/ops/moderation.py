@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from brain.extensions import db
 from brain.models import Board, ModerationLog, Post, Report, Topic, User, utcnow
-from brain.models.forum import AUTO_HIDE_REASON, MAX_TREE_DEPTH, PATH_SEGMENT, path_segment
+from brain.models.forum import MAX_TREE_DEPTH, PATH_SEGMENT, path_segment
+from brain.models.moderation import ModerationAction
 from brain.ops.errors import OperationError
 from brain.ops.posts import clean_title, recount_topic
 from brain.ops.sessions import end_every_session
@@ -24,7 +25,7 @@ MAX_REASON = 500
 
 def record(
     actor: User,
-    action: str,
+    action: ModerationAction,
     *,
     board: Board | None = None,
     topic: Topic | None = None,
@@ -49,12 +50,14 @@ def record(
 
 def set_pinned(topic: Topic, actor: User, pinned: bool, reason: str = "") -> None:
     topic.is_pinned = pinned
-    record(actor, "pin" if pinned else "unpin", topic=topic, reason=reason)
+    action = ModerationAction.PIN if pinned else ModerationAction.UNPIN
+    record(actor, action, topic=topic, reason=reason)
 
 
 def set_locked(topic: Topic, actor: User, locked: bool, reason: str = "") -> None:
     topic.is_locked = locked
-    record(actor, "lock" if locked else "unlock", topic=topic, reason=reason)
+    action = ModerationAction.LOCK if locked else ModerationAction.UNLOCK
+    record(actor, action, topic=topic, reason=reason)
 
 
 def move_topic(topic: Topic, actor: User, target: Board, reason: str = "") -> None:
@@ -63,33 +66,49 @@ def move_topic(topic: Topic, actor: User, target: Board, reason: str = "") -> No
     source = topic.board
     topic.board = target
     topic.board_id = target.id
-    record(actor, "move", topic=topic, reason=reason, details=f"{source.slug} → {target.slug}")
+    details = f"{source.slug} → {target.slug}"
+    record(actor, ModerationAction.MOVE, topic=topic, reason=reason, details=details)
 
 
 def hide_post(post: Post, actor: User, reason: str) -> None:
     if not reason.strip():
         raise OperationError(_l("Say why: the author will see the reason."), field="reason")
     post.hidden_at, post.hidden_reason = utcnow(), clean_text(reason).strip()[:MAX_REASON]
+    post.hidden_by_reports = False
     recount_topic(post.topic)
-    record(actor, "hide_post", post=post, topic=post.topic, member=post.author, reason=reason)
+    record(
+        actor,
+        ModerationAction.HIDE_POST,
+        post=post,
+        topic=post.topic,
+        member=post.author,
+        reason=reason,
+    )
 
 
 def restore_post(post: Post, actor: User, reason: str = "") -> None:
-    post.hidden_at, post.hidden_reason = None, None
+    post.hidden_at, post.hidden_reason, post.hidden_by_reports = None, None, False
     recount_topic(post.topic)
-    record(actor, "restore_post", post=post, topic=post.topic, member=post.author, reason=reason)
+    record(
+        actor,
+        ModerationAction.RESTORE_POST,
+        post=post,
+        topic=post.topic,
+        member=post.author,
+        reason=reason,
+    )
 
 
 def hide_topic(topic: Topic, actor: User, reason: str) -> None:
     if not reason.strip():
         raise OperationError(_l("Say why: the author will see the reason."), field="reason")
     topic.hidden_at, topic.hidden_reason = utcnow(), clean_text(reason).strip()[:MAX_REASON]
-    record(actor, "hide_topic", topic=topic, member=topic.author, reason=reason)
+    record(actor, ModerationAction.HIDE_TOPIC, topic=topic, member=topic.author, reason=reason)
 
 
 def restore_topic(topic: Topic, actor: User, reason: str = "") -> None:
     topic.hidden_at, topic.hidden_reason = None, None
-    record(actor, "restore_topic", topic=topic, member=topic.author, reason=reason)
+    record(actor, ModerationAction.RESTORE_TOPIC, topic=topic, member=topic.author, reason=reason)
 
 
 def _subtree(post: Post) -> list[Post]:
@@ -141,7 +160,8 @@ def split_topic(post: Post, actor: User, title: str, reason: str = "") -> Topic:
     topic.first_post_id = post.id
     recount_topic(topic)
     recount_topic(source)
-    record(actor, "split", topic=source, post=post, reason=reason, details=f"→ topic {topic.id}")
+    details = f"→ topic {topic.id}"
+    record(actor, ModerationAction.SPLIT, topic=source, post=post, reason=reason, details=details)
     return topic
 
 
@@ -159,7 +179,7 @@ def merge_topic(source: Topic, target: Topic, actor: User, reason: str = "") -> 
     _graft(posts, old_prefix, target_first.tree_path + path_segment(first.id), target)
     record(
         actor,
-        "merge",
+        ModerationAction.MERGE,
         topic=target,
         post=first,
         reason=reason,
@@ -199,13 +219,12 @@ def report_post(post: Post, reporter: User, reason: str, threshold: int) -> Repo
         )
     )
     if threshold > 0 and open_reports >= threshold and post.hidden_at is None:
-        post.hidden_at = utcnow()
-        # A marker, not words: each reader sees the explanation in their own language.
-        post.hidden_reason = AUTO_HIDE_REASON
+        # No reason in words: each reader sees the explanation in their own language.
+        post.hidden_at, post.hidden_by_reports = utcnow(), True
         recount_topic(post.topic)
         record(
             reporter,
-            "auto_hide",
+            ModerationAction.AUTO_HIDE,
             post=post,
             topic=post.topic,
             member=post.author,
@@ -230,7 +249,7 @@ def resolve_reports(post: Post, actor: User, resolution: str, reason: str = "") 
         restore_post(post, actor, reason)
     record(
         actor,
-        "resolve_reports",
+        ModerationAction.RESOLVE_REPORTS,
         post=post,
         topic=post.topic,
         reason=reason,
@@ -241,20 +260,21 @@ def resolve_reports(post: Post, actor: User, resolution: str, reason: str = "") 
 
 def suspend_member(member: User, actor: User, until: datetime, reason: str) -> None:
     member.suspended_until = until
-    record(actor, "suspend", member=member, reason=reason, details=until.isoformat()[:16])
+    details = until.isoformat()[:16]
+    record(actor, ModerationAction.SUSPEND, member=member, reason=reason, details=details)
 
 
 def lift_suspension(member: User, actor: User, reason: str = "") -> None:
     member.suspended_until = None
-    record(actor, "unsuspend", member=member, reason=reason)
+    record(actor, ModerationAction.UNSUSPEND, member=member, reason=reason)
 
 
 def ban_member(member: User, actor: User, reason: str) -> None:
     member.banned_at = utcnow()
     end_every_session(member)  # ends every open session at once
-    record(actor, "ban", member=member, reason=reason)
+    record(actor, ModerationAction.BAN, member=member, reason=reason)
 
 
 def unban_member(member: User, actor: User, reason: str = "") -> None:
     member.banned_at = None
-    record(actor, "unban", member=member, reason=reason)
+    record(actor, ModerationAction.UNBAN, member=member, reason=reason)

@@ -1,11 +1,14 @@
-"""Starting topics, replying, editing and deleting posts."""
+"""Starting topics, replying, editing and deleting posts.
+
+The verbs a member performs check that they may (brain.permissions) and refuse with the
+reason (NotAllowed), whoever calls them: a view, the Meeting Point, the command line."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from brain import markup
+from brain import markup, permissions
 from brain.addresses import profile_path
 from brain.extensions import db
 from brain.models import Board, Post, PostRevision, Topic, User, utcnow
@@ -16,7 +19,7 @@ from brain.models.forum import (
     TITLE_MIN,
     path_segment,
 )
-from brain.ops.errors import OperationError
+from brain.ops.errors import OperationError, require
 from brain.ops.text import clean_text, slugify
 
 
@@ -124,7 +127,9 @@ def clean_title(title: str) -> str:
 def start_topic(
     board: Board, author: User, title: str, body: str, language: str, *, when=None
 ) -> Topic:
-    """Open a topic in *board* with its first post."""
+    """Open a topic in *board* with its first post (NotAllowed, with the reason, when *author*
+    may not)."""
+    require(permissions.why_not_start_topic(author, board))
     title = clean_title(title)
     now = when or utcnow()
     topic = Topic(
@@ -146,6 +151,7 @@ def start_topic(
 
 def reply(parent: Post, author: User, body: str, language: str, *, when=None) -> Post:
     """Answer *parent* (the opening post when replying to the topic as a whole)."""
+    require(permissions.why_not_reply_to(author, parent))
     topic = parent.topic
     post = _new_post(topic, author, body, language, parent, when=when)
     recount_topic(topic)
@@ -154,6 +160,7 @@ def reply(parent: Post, author: User, body: str, language: str, *, when=None) ->
 
 def edit_post(post: Post, editor: User, body: str, language: str | None = None) -> Post:
     """Replace the post's body, keeping the previous version as a revision."""
+    require(permissions.why_not_edit(editor, post))
     source = clean_text(body)
     if source == post.body_source and (language is None or language == post.language):
         return post

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from brain import resources
 from brain.search.analysis import terms
 
-GLOSSARY = Path(__file__).with_name("glossary.tsv")
+GLOSSARY = resources.glossary()
 LANGUAGES = ("en", "fr", "es", "pt", "ar")
 
 
@@ -32,8 +33,8 @@ class Match:
 
 @cache
 def concepts(path: Path = GLOSSARY) -> tuple[Concept, ...]:
-    if not path.exists():
-        return ()
+    # A missing glossary is an installation fault (brain.resources.check refuses to start),
+    # not an empty glossary: opening it raises.
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     return tuple(

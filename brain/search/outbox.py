@@ -1,16 +1,18 @@
 """Recording, in the writer's own transaction, which posts the search index must revisit.
 
-Listening to ``after_flush`` (not ``before_commit``) sees every flushed change, including rows
+Looking at every flush (not at ``before_commit``) sees every flushed change, including rows
 flushed early by a domain operation; the rows are inserted on the flush's connection, so they
-commit or roll back with the change itself.
+commit or roll back with the change itself. Once such a transaction has committed, the app's
+indexer is woken (brain.commits runs both halves, as it does for the other after-commit work).
 """
 
 from __future__ import annotations
 
-from flask import current_app, has_app_context
-from sqlalchemy import event, insert, inspect, select
+from flask import current_app
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
+from brain import commits
 from brain.models import Cooperation, CooperationTag, Post, SearchOutbox, Topic
 
 # Attributes whose change alters what search shows for a post or a topic's posts.
@@ -55,29 +57,23 @@ def _affected_posts(session: Session) -> set[int]:
     return post_ids
 
 
-def _after_flush(session: Session, _context) -> None:
+def _record(session: Session) -> bool:
+    """Enqueue the posts this flush changed, in the flush's own transaction; True if any."""
     post_ids = _affected_posts(session)
-    if post_ids:
-        session.connection().execute(
-            insert(SearchOutbox), [{"post_id": post_id} for post_id in sorted(post_ids)]
-        )
-        session.info["search_outbox"] = True
+    if not post_ids:
+        return False
+    session.connection().execute(
+        insert(SearchOutbox), [{"post_id": post_id} for post_id in sorted(post_ids)]
+    )
+    return True
 
 
-def _after_commit(session: Session) -> None:
-    if session.info.pop("search_outbox", False) and has_app_context():
-        indexer = current_app.extensions.get("brain_search")
-        if indexer is not None:
-            indexer.notify()
-
-
-def _after_soft_rollback(session: Session, _previous) -> None:
-    session.info.pop("search_outbox", None)
+def _wake_indexer() -> None:
+    indexer = current_app.extensions.get("brain_search")
+    if indexer is not None:
+        indexer.notify()
 
 
 def listen() -> None:
     """Record changes made through any session; after such a commit, wake the app's indexer."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+    commits.after_commits_that("search_outbox", _record, _wake_indexer, every_flush=True)

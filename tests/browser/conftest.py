@@ -49,6 +49,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skip = pytest.mark.skip(reason=MISSING_BROWSER)
     for item in mine:
         item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.commits)  # the browser talks to a server in other threads
         if skip is not None:
             item.add_marker(skip)
 

@@ -151,7 +151,9 @@ def test_a_member_waiting_for_approval_can_post_once_approved(
         expect(newcomer.get_by_role("link", name="Reply", exact=True)).to_have_count(0)
         forced = newcomer.goto(f"{live_server}/p/{topic.first_post_id}/reply")
         assert forced is not None and forced.status == 403
-        expect(newcomer.get_by_role("main")).to_contain_text("You cannot reply in this topic.")
+        expect(newcomer.get_by_role("main")).to_contain_text(
+            "Your account is waiting for approval."
+        )
 
         # The administrator finds the newcomer among the members waiting, and approves them.
         page.get_by_role("navigation", name="Administration").get_by_role(

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from flask import g, redirect, render_template, request
+from flask_login import current_user
+from sqlalchemy import text
+
+from brain.extensions import db
+from brain.forms import ConfirmForm
+from brain.forum import queries
+from brain.i18n import content_filter, supported
+from brain.site import bp
+from brain.web import safe_next
+
+
+@bp.route("/")
+def home():
+    boards = queries.readable_boards(current_user)
+    board_ids = [board.id for board in boards]
+    languages = content_filter(request.args, current_user)
+    return render_template(
+        "home.html",
+        boards=boards,
+        stats=queries.board_stats(board_ids),
+        recent=queries.recent_topics(board_ids, languages=languages),
+        languages=languages,
+    )
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    """Switch the interface language: a cookie for everyone, the profile for members too."""
+    form = ConfirmForm()
+    target = safe_next(request.form.get("next"))
+    choice = supported(request.form.get("lang"))
+    if form.validate_on_submit() and choice:
+        g.remember_locale = choice
+        if current_user.is_authenticated:
+            current_user.locale = choice
+            db.session.commit()
+    return redirect(target)
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database means "not healthy"
+        return {"status": "unavailable"}, 503
+    return {"status": "ok"}
