@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app, g, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from brain import resources
@@ -38,6 +39,13 @@ RTL_CONTENT = frozenset({"ar", "fa", "he", "ur"})
 
 def content_language_codes() -> list[str]:
     return [lang.code for lang in INTERFACE_LANGUAGES] + [OTHER_LANGUAGE]
+
+
+def default_content_language() -> str:
+    """The language a new post is written in unless its author says otherwise: the
+    interface language, when posts may be written in it."""
+    locale = str(get_locale() or "en")
+    return locale if locale in content_language_codes() else "en"
 
 
 def direction_of(code: str | None) -> str:

@@ -95,16 +95,6 @@ def check() -> None:
         )
 
 
-def uncompiled_catalogs() -> list[Path]:
-    """Catalogs (.po) with no compiled .mo beside them, or an older one."""
-    stale = []
-    for po in _catalogs():
-        mo = po.with_suffix(".mo")
-        if po.is_file() and (not mo.is_file() or mo.stat().st_mtime < po.stat().st_mtime):
-            stale.append(po)
-    return stale
-
-
 @cache
 def static_version(filename: str) -> str:
     """A short digest of a static file's content, added to its address (``?v=``) so that a

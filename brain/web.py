@@ -225,9 +225,11 @@ def form_field(form, problem, default: str = "body"):
 
 
 class Attempt:
-    """What became of the operation run under ``refusals_on``: ``done`` once it went through."""
+    """What became of the operation run under ``refusals_on``: ``done`` once it went through,
+    else ``refusal``, the error shown on the form."""
 
     done = False
+    refusal: OperationError | None = None
 
 
 @contextmanager
@@ -248,6 +250,7 @@ def refusals_on(form, default: str | None = "body") -> Iterator[Attempt]:
         yield attempt
     except OperationError as problem:
         db.session.rollback()
+        attempt.refusal = problem
         if default is None and not hasattr(getattr(form, problem.field or "", None), "errors"):
             flash(str(problem), "error")
         else:

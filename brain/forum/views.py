@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -11,8 +10,9 @@ from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.forum import bp, queries
 from brain.forum.forms import EditForm, EditOpeningForm, ReplyForm, TopicForm
-from brain.i18n import content_filter, content_language_codes
-from brain.models import Board, Post, Topic
+from brain.forum.lookup import readable_board, readable_post, readable_topic
+from brain.i18n import content_filter, default_content_language
+from brain.models import Post
 from brain.ops import posts as post_ops
 from brain.ops.errors import OperationError, require
 from brain.ops.text import parse_count
@@ -33,46 +33,6 @@ MAX_PAGE = 100_000
 
 def _page_arg() -> int:
     return page_number(MAX_PAGE)
-
-
-def readable_board(slug: str) -> Board:
-    board = queries.board_by_slug(slug)
-    if board is None:
-        fail(404, _("There is no board at this address."))
-    reason = permissions.why_not_read_board(current_user, board)
-    if reason is not None:
-        if not current_user.is_authenticated:
-            abort(current_app.login_manager.unauthorized())
-        fail(403, reason)
-    return board
-
-
-def readable_topic(topic_id: int) -> Topic:
-    topic = queries.topic_with_cooperation(topic_id)
-    if topic is None:
-        fail(404, _("There is no topic at this address. It may have been removed."))
-    reason = permissions.why_not_read_topic(current_user, topic)
-    if reason is not None and reason.why == Why.TOPIC_HIDDEN:
-        # To everyone but its author and the moderators, a hidden topic is not there.
-        fail(404, _("There is no topic at this address. It may have been removed."))
-    if reason is not None:
-        if not current_user.is_authenticated:
-            abort(current_app.login_manager.unauthorized())
-        fail(403, _("This topic is in a board for members only."))
-    return topic
-
-
-def _readable_post(post_id: int) -> Post:
-    post = db.session.get(Post, post_id)
-    if post is None:
-        fail(404, _("There is no post at this address."))
-    readable_topic(post.topic_id)
-    return post
-
-
-def default_language() -> str:
-    locale = str(get_locale() or "en")
-    return locale if locale in content_language_codes() else "en"
 
 
 def _preview_of(form) -> str | None:
@@ -117,7 +77,7 @@ def new_topic(slug: str):
     require(permissions.why_not_start_topic(current_user, board))
     form = TopicForm()
     if request.method == "GET":
-        form.language.data = default_language()
+        form.language.data = default_content_language()
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
@@ -155,13 +115,10 @@ def topic(topic_id: int, slug: str | None = None):
     if reply_refusal is None:
         form = ReplyForm(formdata=None)
         form.language.data = topic.language
-    from brain.meeting import panel
-
     return render_template(
         "forum/topic.html",
         topic=topic,
         thread=thread,
-        cooperation_panel=panel(topic) if thread.page == 1 else None,
         form=form,
         action_form=ConfirmForm() if current_user.is_authenticated else None,
         can_reply=reply_refusal is None,
@@ -171,7 +128,7 @@ def topic(topic_id: int, slug: str | None = None):
 
 @bp.route("/p/<id:post_id>")
 def permalink(post_id: int):
-    post = _readable_post(post_id)
+    post = readable_post(post_id)
     flat = request.args.get("view") == "flat"
     page = queries.post_page(post, current_app.config["POSTS_PER_PAGE"], flat)
     args = {"view": "flat"} if flat else {}
@@ -187,7 +144,7 @@ def permalink(post_id: int):
 @login_required
 @limit_from("RATELIMIT_POSTING", key_func=posting_key, deduct_when=created)
 def reply(post_id: int):
-    parent = _readable_post(post_id)
+    parent = readable_post(post_id)
     topic = parent.topic
     reason = permissions.why_not_reply_to(current_user, parent)
     if reason is not None and reason.why == Why.POST_DELETED:
@@ -199,7 +156,7 @@ def reply(post_id: int):
     require(reason)
     form = ReplyForm()
     if request.method == "GET":
-        form.language.data = default_language() if parent.is_opening else parent.language
+        form.language.data = default_content_language() if parent.is_opening else parent.language
         if request.args.get("quote"):
             form.body.data = markup.quote(parent.body_source, parent.author.username)
     preview = None
@@ -221,7 +178,7 @@ def reply(post_id: int):
 @bp.route("/p/<id:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(post_id: int):
-    post = _readable_post(post_id)
+    post = readable_post(post_id)
     require(permissions.why_not_edit(current_user, post))
     topic = post.topic
     form_class = EditOpeningForm if post.is_opening else EditForm
@@ -266,7 +223,7 @@ def _edit_conflict(post: Post, form):
 @bp.route("/p/<id:post_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete(post_id: int):
-    post = _readable_post(post_id)
+    post = readable_post(post_id)
     require(permissions.why_not_delete(current_user, post))
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -280,7 +237,7 @@ def delete(post_id: int):
 @bp.route("/p/<id:post_id>/revisions")
 @login_required
 def revisions(post_id: int):
-    post = _readable_post(post_id)
+    post = readable_post(post_id)
     require(permissions.why_not_see_revisions(current_user, post))
     history = queries.post_revisions(post)
     return render_template("forum/revisions.html", topic=post.topic, post=post, history=history)

@@ -7,4 +7,3 @@ from flask import Blueprint
 bp = Blueprint("meeting", __name__, url_prefix="/meeting-point")
 
 from brain.meeting import views  # noqa: E402, F401
-from brain.meeting.views import panel  # noqa: E402, F401  (the topic page shows it)

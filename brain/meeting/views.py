@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from brain import permissions, search
 from brain.extensions import db
 from brain.forms import ConfirmForm
-from brain.forum.views import default_language, readable_board, readable_topic
+from brain.forum.lookup import readable_board, readable_topic
+from brain.i18n import default_content_language
 from brain.meeting import bp, charts, counts, filters, matching, queries, version
 from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
 from brain.models import Board, Cooperation
@@ -113,7 +114,7 @@ def new():
         fail(403, _("You cannot post on the Meeting Point."))
     form = CooperationForm()
     if request.method == "GET":
-        form.language.data = default_language()
+        form.language.data = default_content_language()
         form.kind.data = request.args.get("kind", "request")
         form.languages.data = [form.language.data]
     if form.validate_on_submit():
@@ -225,8 +226,10 @@ def accept_interest(topic_id: int, interest_id: int):
     return redirect(_topic_url(cooperation))
 
 
+@bp.app_template_global("cooperation_panel")
 def panel(topic) -> dict | None:
-    """What the topic page shows of a cooperation post (None for an ordinary topic)."""
+    """What the topic page shows of a cooperation post (None for an ordinary topic); the
+    forum's topic template calls it, so the forum never imports the Meeting Point."""
     cooperation = topic.cooperation
     if cooperation is None:
         return None

@@ -4,5 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("members", __name__)
 
-# views: profiles, the directory, settings; data: a member's own data (download, deletion).
-from brain.members import data, views  # noqa: E402, F401
+from brain.members import views  # noqa: E402, F401

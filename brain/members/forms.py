@@ -4,9 +4,9 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from brain import i18n
 from brain.auth.forms import confirm_field, new_password_field
@@ -98,3 +98,14 @@ class PasswordForm(Form):
     )
     password = new_password_field(_l("New password"))
     confirm = confirm_field()
+
+
+class DeleteAccountForm(Form):
+    password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=MAX_PASSWORD)],
+    )
+    confirm = BooleanField(
+        _l("I understand that my account will be deleted, and that this cannot be undone."),
+        validators=[InputRequired(_l("Tick the box to confirm."))],
+    )

@@ -1,20 +1,25 @@
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import refresh
-from flask_login import current_user, login_required, login_user
+import io
+import json
 
-from brain import permissions
+from flask import flash, g, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh, to_user_timezone
+from flask_login import current_user, login_required, login_user, logout_user
+
+from brain import permissions, search
+from brain import settings as site_settings
 from brain.extensions import db
 from brain.forum import queries as forum_queries
 from brain.members import bp, queries
-from brain.members.forms import PasswordForm, ProfileForm, SettingsForm
-from brain.ops import sessions
+from brain.members.forms import DeleteAccountForm, PasswordForm, ProfileForm, SettingsForm
+from brain.models import utcnow
+from brain.ops import member_data, sessions
 from brain.ops.accounts import authenticate, change_password, update_profile
-from brain.ops.errors import require
+from brain.ops.errors import NotAllowed, require
 from brain.vocabulary import members as catalog
-from brain.web import fail, page_number, refusals_on
+from brain.web import fail, limit_from, page_number, refusals_on
 
 DIRECTORY_PAGE = 30
 
@@ -144,4 +149,65 @@ def directory():
         pages=pages,
         filters={key: value for key, value in shown.items() if value},
         catalog=catalog,
+    )
+
+
+# --- a member's own data: a copy to download, and deleting the account -------------------
+
+
+@bp.route("/settings/data")
+@login_required
+def download_data():
+    """A copy of the member's data, as a JSON file to keep (a read: no state changes)."""
+    member = current_user._get_current_object()
+    body = json.dumps(member_data.export_member_data(member), ensure_ascii=False, indent=2)
+    day = to_user_timezone(utcnow()).date().isoformat()
+    # send_file writes a name in any script into the header as browsers expect (filename*).
+    response = send_file(
+        io.BytesIO(body.encode()),
+        mimetype="application/json",
+        as_attachment=True,
+        download_name=f"collective-brain-{member.username}-{day}.json",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/settings/delete", methods=["GET", "POST"])
+@login_required
+@limit_from("RATELIMIT_LOGIN")  # it checks a password, as logging in does
+def delete_account():
+    form = DeleteAccountForm()
+    member = current_user._get_current_object()
+    remove_posts = site_settings.deleted_account_posts() is site_settings.DeletedAccountPosts.REMOVE
+    status = 400 if form.is_submitted() else 200  # a form sent back is a refusal
+    if form.validate_on_submit():
+        with refusals_on(form, "password") as attempt:
+            member_data.delete_account(member, form.password.data, remove_posts=remove_posts)
+            db.session.commit()
+        status = 403 if isinstance(attempt.refusal, NotAllowed) else status
+        if attempt.done:
+            # Their posts' entries in the search index name the old account: bring them up
+            # to date now (the outbox only wakes the indexer for changed posts).
+            search.indexer().notify()
+            logout_user()
+            locale_choice = session.get("locale")
+            session.clear()
+            if locale_choice:
+                session["locale"] = locale_choice
+            flash(
+                _("Your account is deleted. Thank you for having been part of the community."),
+                "info",
+            )
+            return redirect(url_for("site.home"))
+    return (
+        render_template(
+            "members/delete_account.html",
+            form=form,
+            remove_posts=remove_posts,
+            refusal=member_data.LAST_ADMINISTRATOR
+            if member_data.is_last_administrator(member)
+            else None,
+        ),
+        status,
     )

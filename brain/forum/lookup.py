@@ -1,0 +1,52 @@
+"""The thing a page is about, from its address: the board, topic or post the reader may see,
+or the error page that says why not. The forum's pages start here, and so do the other
+blueprints' pages about forum content (the Meeting Point's); the dependency goes that way only.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from brain import permissions
+from brain.extensions import db
+from brain.forum import queries
+from brain.models import Board, Post, Topic
+from brain.permissions import Why
+from brain.web import fail
+
+
+def readable_board(slug: str) -> Board:
+    board = queries.board_by_slug(slug)
+    if board is None:
+        fail(404, _("There is no board at this address."))
+    reason = permissions.why_not_read_board(current_user, board)
+    if reason is not None:
+        if not current_user.is_authenticated:
+            abort(current_app.login_manager.unauthorized())
+        fail(403, reason)
+    return board
+
+
+def readable_topic(topic_id: int) -> Topic:
+    topic = queries.topic_with_cooperation(topic_id)
+    if topic is None:
+        fail(404, _("There is no topic at this address. It may have been removed."))
+    reason = permissions.why_not_read_topic(current_user, topic)
+    if reason is not None and reason.why == Why.TOPIC_HIDDEN:
+        # To everyone but its author and the moderators, a hidden topic is not there.
+        fail(404, _("There is no topic at this address. It may have been removed."))
+    if reason is not None:
+        if not current_user.is_authenticated:
+            abort(current_app.login_manager.unauthorized())
+        fail(403, _("This topic is in a board for members only."))
+    return topic
+
+
+def readable_post(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None:
+        fail(404, _("There is no post at this address."))
+    readable_topic(post.topic_id)
+    return post
