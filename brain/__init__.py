@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         members,
         moderation,
         pagecache,
+        queue,
         search,
         site,
         web,
@@ -64,6 +65,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from brain.search import views as search_views
 
     database.init_app(app)
+    queue.init_app(app)
     search.init_app(app)
     migrate.init_app(app, db, directory=str(resources.migrations()), render_as_batch=True)
     csrf.init_app(app)

@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -316,13 +317,23 @@ def _check_port_free(host: str, port: int) -> None:
 @click.option(
     "--threads", default=gunicorn_conf.threads, show_default=True, help="Threads per worker."
 )
+@click.option(
+    "--queue/--no-queue",
+    default=True,
+    show_default=True,
+    help="Start the task queue's consumer (brain worker) beside gunicorn.",
+)
 @with_appcontext
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+def serve_command(host: str, port: int, workers: int, threads: int, queue: bool) -> None:
     """Serve with gunicorn and brain/gunicorn_conf.py, as in production."""
     _check_port_free(host, port)
     click.echo(f"Collective Brain on http://{host}:{port}/")
     _print_demo_accounts()
     sys.stdout.flush()
+    if queue:
+        # It outlives the exec below as gunicorn's child, and stops when gunicorn does.
+        brain = Path(sys.executable).with_name("brain")
+        subprocess.Popen([str(brain), "worker", "--parent", str(os.getpid())])  # noqa: S603
     gunicorn = Path(sys.executable).with_name("gunicorn")
     args = [
         str(gunicorn),
@@ -332,6 +343,19 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
         "--bind", f"{host}:{port}",
     ]  # fmt: skip
     os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Threads taking tasks.")
+@click.option("--parent", type=int, hidden=True, help="Stop when this process ends.")
+@with_appcontext
+def worker_command(workers: int, parent: int | None) -> None:
+    """Run the task queue's consumer: mail, digests, notifications (brain/queue.py)."""
+    from brain import queue
+
+    if queue.huey.immediate:
+        raise click.ClickException("BRAIN_QUEUE_URL=immediate runs tasks at once: no worker.")
+    queue.run_worker(workers, parent)
 
 
 def init_app(app: Flask) -> None:
@@ -346,6 +370,7 @@ def init_app(app: Flask) -> None:
         translations_group,
         search_group,
         serve_command,
+        worker_command,
         backup_command,
         restore_command,
         doctor_command,

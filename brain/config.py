@@ -45,6 +45,7 @@ ENV_SETTINGS: dict[str, type] = {
     "MEETING_POINT_BOARD": str,
     "PROXIES": int,
     "PAGE_CACHE_SECONDS": int,
+    "QUEUE_URL": str,
 }
 
 
@@ -105,6 +106,10 @@ class Defaults:
     MAIL_USE_TLS = False  # STARTTLS after connecting
     MAIL_USE_SSL = False  # TLS from the start (port 465)
     MAIL_SENDER = "Collective Brain <no-reply@localhost>"
+
+    # The task queue (brain/queue.py): None: instance/queue.sqlite; redis://… for several
+    # servers; "immediate": tasks run at once in the caller (tests).
+    QUEUE_URL = None
 
     SEARCH_INDEX_PATH = None  # None: instance/search
     # "thread": each process applies the outbox in a background thread right after commits;

@@ -79,6 +79,8 @@ def session_app(database_settings, tmp_path_factory):
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             # Index during the commit, so a test sees its writes in search at once.
             "SEARCH_INDEXER": "sync",
+            # Queue tasks run at once, in the request that enqueues them.
+            "QUEUE_URL": "immediate",
             # Pages straight from the views; test_pagecache turns the cache on.
             "PAGE_CACHE_SECONDS": 0,
             # Limits a test could reach by accident; test_rate_limits sets its own.

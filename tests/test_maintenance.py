@@ -26,7 +26,7 @@ from brain import create_app
 from brain.cli import compile_translations
 from brain.extensions import db
 from brain.i18n import TRANSLATIONS_DIR
-from brain.maintenance import (
+from brain.maintenance.doctor import (
     Status,
     check_catalogs,
     check_cookies,
@@ -36,8 +36,8 @@ from brain.maintenance import (
     check_redis,
     check_search_index,
     check_secret_key,
-    restore_instance_files,
 )
+from brain.maintenance.restore import restore_instance_files
 from brain.models import Post, SearchOutbox, Topic, User
 from brain.ops.posts import reply
 from tests.conftest import PG_URL

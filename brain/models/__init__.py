@@ -4,6 +4,19 @@ from brain.models.community import ContentVersion, Counter, Invitation, SiteSett
 from brain.models.cooperation import Cooperation, CooperationTag, Interest, StatusChange
 from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Submission, Topic
 from brain.models.moderation import ModerationLog, Report
+from brain.models.notifications import (
+    BoardRead,
+    DigestRun,
+    MailFrequency,
+    MailPreference,
+    Notification,
+    NotificationEvent,
+    NotificationKind,
+    OutgoingMail,
+    TopicRead,
+    Watch,
+    WatchLevel,
+)
 from brain.models.search import SearchOutbox
 from brain.models.types import utcnow
 from brain.models.users import BoardModerator, LoginSession, MemberEdition, Role, User
@@ -11,16 +24,24 @@ from brain.models.users import BoardModerator, LoginSession, MemberEdition, Role
 __all__ = [
     "Board",
     "BoardModerator",
+    "BoardRead",
     "BoardTranslation",
     "ContentVersion",
     "Cooperation",
     "CooperationTag",
     "Counter",
+    "DigestRun",
     "Interest",
     "Invitation",
     "LoginSession",
+    "MailFrequency",
+    "MailPreference",
     "MemberEdition",
     "ModerationLog",
+    "Notification",
+    "NotificationEvent",
+    "NotificationKind",
+    "OutgoingMail",
     "Post",
     "PostRevision",
     "Report",
@@ -30,6 +51,9 @@ __all__ = [
     "StatusChange",
     "Submission",
     "Topic",
+    "TopicRead",
     "User",
+    "Watch",
+    "WatchLevel",
     "utcnow",
 ]

@@ -53,6 +53,8 @@ class User(UserMixin, db.Model):
     # Suspended members may read but not write until this moment; banned ones not at all.
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Mark everything as read": every post with an id up to this one is read (TopicRead).
+    read_all_up_to: Mapped[int | None] = mapped_column(Integer)
     # The member deleted their account: it is anonymised and can no longer log in.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Content languages this member reads, comma-separated codes ("fr,es"); empty: all.
