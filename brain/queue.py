@@ -100,5 +100,5 @@ def _stop_when_orphaned(parent: int) -> None:
     stopped = threading.Event()
     while not stopped.wait(2.0):
         if os.getppid() != parent:
-            os.kill(os.getpid(), signal.SIGTERM)  # the consumer finishes its tasks, then stops
+            os.kill(os.getpid(), signal.SIGINT)  # huey: finish the running tasks, then stop
             return
