@@ -330,7 +330,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, queue: bool)
     click.echo(f"Collective Brain on http://{host}:{port}/")
     _print_demo_accounts()
     sys.stdout.flush()
-    if queue:
+    if queue and not current_app.extensions["brain_queue"].immediate:
         # It outlives the exec below as gunicorn's child, and stops when gunicorn does.
         brain = Path(sys.executable).with_name("brain")
         subprocess.Popen([str(brain), "worker", "--parent", str(os.getpid())])  # noqa: S603

@@ -120,16 +120,32 @@ def test_serving_on_a_taken_port_says_which_and_how_to_choose_another(app, monke
     assert "Collective Brain on http" not in result.output  # no banner for a server that won't run
 
 
-def test_serving_on_a_free_port_runs_gunicorn_with_the_package_settings(app, monkeypatch):
-    started = []
+@pytest.mark.parametrize("queue", ["--queue", "--no-queue"])
+def test_serving_on_a_free_port_runs_gunicorn_with_the_package_settings(app, monkeypatch, queue):
+    started, spawned = [], []
     monkeypatch.setattr(os, "execv", lambda path, args: started.append(args))
+    monkeypatch.setattr("brain.cli.subprocess.Popen", lambda args: spawned.append(args))
+    app.config["QUEUE_URL"] = "sqlite:///queue.sqlite"  # a queue the worker takes from
+    app.extensions["brain_queue"].immediate = False
     port = _free_port()
-    result = app.test_cli_runner().invoke(args=["serve", "--port", str(port), "--threads", "4"])
+    try:
+        result = app.test_cli_runner().invoke(
+            args=["serve", "--port", str(port), "--threads", "4", queue]
+        )
+    finally:
+        app.extensions["brain_queue"].immediate = True
     assert result.exit_code == 0, result.output
     (args,) = started
     assert args[args.index("--config") + 1] == "python:brain.gunicorn_conf"
     assert args[args.index("--bind") + 1] == f"127.0.0.1:{port}"
     assert args[args.index("--threads") + 1] == "4"
+    # The queue's consumer beside gunicorn, told to stop with it (gunicorn keeps this pid).
+    if queue == "--queue":
+        assert [Path(spawned[0][0]).name, *spawned[0][1:]] == [
+            "brain", "worker", "--parent", str(os.getpid())
+        ]  # fmt: skip
+    else:
+        assert spawned == []
 
 
 def test_the_search_indexer_thread_starts_once_when_first_requests_arrive_together(
