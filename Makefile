@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bench-search bench-meeting clean messages lock wheel
+.PHONY: run test lint bench bench-search bench-meeting bench-digests bench-notifications clean messages lock wheel
 
 # Every dependency at the version in requirements.lock (make lock refreshes it).
 LOCK := requirements.lock
@@ -47,6 +47,15 @@ bench-search: $(BENCH_STAMP)
 
 bench-meeting: $(BENCH_STAMP)
 	$(BIN)/python bench/meeting_point.py
+
+# Daily digests for 700 members (target: at most 30 s).
+bench-digests: $(BENCH_STAMP)
+	$(BIN)/python bench/digests.py
+
+# A reply and a new topic watched by 700 members: request p95 ratio (ceiling 1.2) and the time
+# until the worker has written the 700 notifications.
+bench-notifications: $(BENCH_STAMP)
+	$(BIN)/python bench/notifications.py
 
 RELEASE_STAMP := $(VENV)/.release-stamp
 $(RELEASE_STAMP): $(STAMP)

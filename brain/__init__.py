@@ -49,10 +49,14 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         auth,
         cli,
         database,
+        feeds,
         forum,
+        mail,
+        mailing,
         meeting,
         members,
         moderation,
+        notifications,
         pagecache,
         queue,
         search,
@@ -62,6 +66,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from brain.extensions import babel, csrf, db, limiter, migrate
     from brain.i18n import TRANSLATIONS_DIR, select_locale, select_timezone
     from brain.meeting import version as meeting_version
+    from brain.notifications import tasks as notification_tasks
     from brain.search import views as search_views
 
     database.init_app(app)
@@ -86,9 +91,14 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(search_views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(meeting.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(mailing.bp)
     cli.init_app(app)
     app.url_defaults(_static_version)
     meeting_version.listen()
+    notification_tasks.listen()
+    mail.listen()  # outgoing mail goes to the task queue after each commit
     pagecache.init_app(app)  # outermost: a cached page skips everything above
     return app
 

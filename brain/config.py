@@ -40,6 +40,8 @@ ENV_SETTINGS: dict[str, type] = {
     "MAIL_USE_TLS": bool,
     "MAIL_USE_SSL": bool,
     "MAIL_SENDER": str,
+    "MAIL_DELAY_SECONDS": int,
+    "SITE_URL": str,
     "RESET_TOKEN_HOURS": int,
     "INVITATION_DAYS": int,
     "MEETING_POINT_BOARD": str,
@@ -106,6 +108,12 @@ class Defaults:
     MAIL_USE_TLS = False  # STARTTLS after connecting
     MAIL_USE_SSL = False  # TLS from the start (port 465)
     MAIL_SENDER = "Collective Brain <no-reply@localhost>"
+    # A notification mailed "immediately" waits this long, and is not sent if the member has
+    # read it on the site meanwhile.
+    MAIL_DELAY_SECONDS = 300
+    # The site's public address, for the links in mail ("https://brain.example.org"); None:
+    # the request's own address, or http://127.0.0.1:5000 where there is no request.
+    SITE_URL = None
 
     # The task queue (brain/queue.py): None: instance/queue.sqlite; redis://… for several
     # servers; "immediate": tasks run at once in the caller (tests).

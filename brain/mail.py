@@ -1,38 +1,78 @@
-"""Outgoing email over SMTP (or into instance/mail/ when no server is configured).
+"""Outgoing email: every message is first a row of ``outgoing_mail``, then a delivery.
+
+``queue_mail`` writes the whole message as a row in the caller's transaction (a password
+reset, a notification, a digest), so a mail exists exactly when what caused it was committed.
+After that commit, the ids are handed to the task queue (``deliver_mail``); a periodic sweep
+(``send_due_mail``, every minute) delivers anything due that a lost enqueue or a stopped worker
+left behind. A delivery that fails (the SMTP server down, refusing, timing out) is tried again
+after ``RETRY_DELAYS`` and given up after the last one, with the error kept for the
+administrators' page (/admin/mail), whose "retry now" makes it due again.
+
+Each delivery first *claims* its row with one conditional UPDATE (due, unsent, not given up)
+that also pushes ``next_attempt_at`` a lease ahead: of two workers, or a worker and the sweep,
+only one sends, and a worker that dies mid-delivery leaves a row that is due again once the
+lease ends. No database transaction is held while the SMTP server answers.
+
+With no MAIL_SERVER (``make run``), messages are written to instance/mail/*.eml instead.
 
 Messages are written in the recipient's interface language: callers render the subject and
-body inside ``force_locale(user.locale)``. Header values are made one line here, whatever
-they hold (a site name saved before the settings form refused line breaks, say): a line break
-in a header makes ``email`` refuse the whole message.
-
-``send`` delivers at once; ``send_later`` hands the message to this process's mail thread, so
-that the request neither waits for the mail server nor takes longer because it wrote a mail.
+body inside ``force_locale``. Header values are made one line here, whatever they hold (a site
+name saved before the settings form refused line breaks, say): a line break in a header makes
+``email`` refuse the whole message.
 """
 
 from __future__ import annotations
 
-import atexit
+import email
+import email.policy
 import logging
-import os
-import queue
 import re
 import smtplib
 import ssl
 import threading
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_app_context, has_request_context
+from huey import crontab
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from brain import queue
+from brain.extensions import db
+from brain.models import OutgoingMail, utcnow
 
 # What would end a header line or that no header may carry: C0 and C1 controls (tab, line
 # feed, return, NEL…), the Unicode line and paragraph separators, lone surrogates.
 _NOT_IN_A_HEADER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _SPACES = re.compile(r" {2,}")
-QUEUE_LIMIT = 1000
-EXIT_WAIT = 10.0  # seconds a stopping process gives its mail thread to send what is queued
+
+# After the n-th failed attempt the next one waits RETRY_DELAYS[n-1]; after the last, the mail
+# is given up (``gave_up_at``), about two and a half days after it was written.
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+    timedelta(hours=24),
+    timedelta(hours=24),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# How long a claimed row stays with the worker that claimed it: far longer than an SMTP
+# exchange may take (its timeout is SMTP_TIMEOUT), so no one else sends it meanwhile.
+LEASE = timedelta(minutes=10)
+SMTP_TIMEOUT = 20
+SWEEP_BATCH = 200  # rows the periodic sweep delivers per run, oldest due first
+_ENQUEUED = "brain_outgoing_mail"  # session.info key: ids written in this transaction
+# The site's address when BRAIN_SITE_URL is not set and no request tells it: `make run`'s.
+LOCAL_SITE_URL = "http://127.0.0.1:5000"
 
 
 def one_line(value: str) -> str:
@@ -40,22 +80,83 @@ def one_line(value: str) -> str:
     return _SPACES.sub(" ", _NOT_IN_A_HEADER.sub(" ", value)).strip()
 
 
-def build(to: str, subject: str, body: str) -> EmailMessage:
+@contextmanager
+def public_links() -> Iterator[None]:
+    """Within the block, ``url_for(..., _external=True)`` gives addresses on the site's
+    public address (BRAIN_SITE_URL): mail is read far from the request that caused it, is
+    often built where there is no request (the queue's worker), and must not take its links
+    from a request's Host header, which the sender chooses. Without BRAIN_SITE_URL, the
+    request's own address, else ``make run``'s."""
+    base = current_app.config.get("SITE_URL")
+    if not base and has_request_context():
+        yield
+        return
+    with current_app.test_request_context("/", base_url=base or LOCAL_SITE_URL):
+        yield
+
+
+def build(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """One message: plain text, or text and HTML as alternatives; *headers* added as given
+    (each made one line)."""
     message = EmailMessage()
     message["From"] = one_line(current_app.config["MAIL_SENDER"])
     message["To"] = one_line(to)
     message["Subject"] = one_line(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="collective-brain")
-    message.set_content(body)  # UTF-8, encoded as needed for any script
+    for name, value in (headers or {}).items():
+        message[name] = one_line(value)
+    message.set_content(text)  # UTF-8, encoded as needed for any script
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
+
+
+def queue_mail(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    *,
+    kind: str,
+    user_id: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> OutgoingMail:
+    """Write a message to send as a row of the current transaction; it is handed to the
+    queue when the transaction commits (and never sent if it rolls back)."""
+    message = build(to, subject, text, html, headers)
+    row = OutgoingMail(
+        user_id=user_id,
+        kind=kind,
+        recipient=one_line(to),
+        message=message.as_string(policy=email.policy.SMTP),
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(row)
+    return row
+
+
+def retry_now(row: OutgoingMail, now: datetime | None = None) -> None:
+    """Make a failing or given-up mail due at once (administrators' "retry now"); it is
+    sent after the commit. Its count of attempts goes on, so a new failure retries soon."""
+    if row.sent_at is not None:
+        return
+    row.gave_up_at = None
+    row.next_attempt_at = now or utcnow()
+    db.session.info.setdefault(_ENQUEUED, set()).add(row.id)
+
+
+# --- delivery -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Transport:
-    """What delivering needs from the app, taken while there is one (the mail thread has no
-    application context)."""
-
     server: str | None
     port: int
     use_ssl: bool
@@ -80,7 +181,7 @@ class _Transport:
         )
 
     def deliver(self, message: EmailMessage) -> None:
-        """Raises OSError/SMTPException when the server refuses the message."""
+        """Raises OSError/SMTPException when the server cannot be reached or refuses."""
         if not self.server:
             self.folder.mkdir(exist_ok=True)
             path = self.folder / f"{time.time_ns()}.eml"
@@ -88,7 +189,7 @@ class _Transport:
             self.logger.info("No MAIL_SERVER: mail to %s written to %s", message["To"], path)
             return
         server_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
-        with server_class(self.server, self.port, timeout=10) as server:
+        with server_class(self.server, self.port, timeout=SMTP_TIMEOUT) as server:
             if self.use_tls and not self.use_ssl:
                 server.starttls(context=ssl.create_default_context())
             if self.username:
@@ -96,73 +197,164 @@ class _Transport:
             server.send_message(message)
 
 
-def send(to: str, subject: str, body: str) -> None:
-    """Send one message now. Raises OSError/SMTPException when the server refuses it."""
-    _Transport.of_current_app().deliver(build(to, subject, body))
+def parse(row: OutgoingMail) -> EmailMessage:
+    """The message a row holds, as it will be sent."""
+    return email.message_from_string(row.message, policy=email.policy.default)
 
 
-def send_later(to: str, subject: str, body: str, *, purpose: str = "a mail") -> None:
-    """Build the message now (so any fault in it shows here) and send it from this process's
-    mail thread. A failure is logged with *purpose* ("the password-reset mail to user 7"),
-    never shown: the request has been answered by then."""
-    _sender.put(build(to, subject, body), _Transport.of_current_app(), purpose)
+def deliver(mail_id: int, now: datetime | None = None) -> bool:
+    """Send one mail if it is due and no one else is sending it; True if it went out.
+
+    Works in sessions of its own: it runs after the commit that wrote the mail (also from
+    inside that commit's hook when the queue runs tasks at once), and holds no transaction
+    while the SMTP server answers."""
+    now = now or utcnow()
+    with Session(db.engine) as session:
+        claimed = session.execute(
+            update(OutgoingMail)
+            .where(
+                OutgoingMail.id == mail_id,
+                OutgoingMail.sent_at.is_(None),
+                OutgoingMail.gave_up_at.is_(None),
+                OutgoingMail.next_attempt_at <= now,
+            )
+            .values(attempts=OutgoingMail.attempts + 1, next_attempt_at=now + LEASE)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+        if claimed != 1:
+            return False
+        row = session.get(OutgoingMail, mail_id)
+        session.commit()  # the row's values are loaded; no transaction during the delivery
+        transport = _Transport.of_current_app()
+        try:
+            transport.deliver(parse(row))
+        except (OSError, smtplib.SMTPException) as error:
+            _record_failure(session, row, error, now, transport.logger)
+            return False
+        row.sent_at, row.last_error = utcnow(), ""
+        session.commit()
+        return True
+
+
+def _record_failure(session, row, error, now, logger) -> None:
+    row.last_error = one_line(f"{type(error).__name__}: {error}")[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.gave_up_at = now
+        outcome = "given up"
+    else:
+        row.next_attempt_at = now + RETRY_DELAYS[row.attempts - 1]
+        outcome = f"next attempt at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+    session.commit()
+    logger.warning(
+        "Could not send mail %d (%s, to user %s), attempt %d: %s; %s",
+        row.id,
+        row.kind,
+        row.user_id,
+        row.attempts,
+        row.last_error,
+        outcome,
+    )
+
+
+def due_mail_ids(now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(OutgoingMail.id)
+            .where(
+                OutgoingMail.sent_at.is_(None),
+                OutgoingMail.gave_up_at.is_(None),
+                OutgoingMail.next_attempt_at <= (now or utcnow()),
+            )
+            .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
+            .limit(limit)
+        )
+    )
+
+
+def send_due(now: datetime | None = None) -> int:
+    """Deliver every mail that is due (first attempts and retries); how many went out."""
+    ids = due_mail_ids(now)
+    db.session.rollback()  # end the read: deliveries work in their own sessions
+    return sum(deliver(mail_id, now) for mail_id in ids)
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+
+@queue.task()
+def deliver_mail(ids: list[int]) -> None:
+    """Send the mails written by a transaction that has just committed."""
+    try:
+        for mail_id in ids:
+            deliver(mail_id)
+    finally:
+        _in_flight.done(ids)
+
+
+@queue.periodic_task(crontab(minute="*"))
+def send_due_mail() -> None:
+    """Retries, and anything an enqueue lost or a stopped worker left behind."""
+    send_due()
+
+
+class _InFlight:
+    """Mails this process handed to the queue and has not yet seen delivered or put off:
+    what ``wait_until_sent`` waits for (tests and scripts, whose worker is in-process)."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+        self._changed = threading.Condition()
+
+    def add(self, ids: Iterable[int]) -> None:
+        with self._changed:
+            self._ids.update(ids)
+
+    def done(self, ids: Iterable[int]) -> None:
+        with self._changed:
+            self._ids.difference_update(ids)
+            self._changed.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._ids, timeout)
+
+
+_in_flight = _InFlight()
 
 
 def wait_until_sent(timeout: float) -> bool:
-    """Wait until this process's mail thread has sent (or given up on) everything handed to
-    it; False if *timeout* seconds passed first."""
-    return _sender.wait_until_idle(timeout)
+    """Wait until every mail this process enqueued has been delivered or put off (when the
+    queue's worker runs in this process); False if *timeout* seconds passed first."""
+    return _in_flight.wait(timeout)
 
 
-class _Sender:
-    """This process's mail thread and its queue.
-
-    A thread rather than delivering after the response (``call_on_close``): with gunicorn's
-    workers a response's close still holds the worker, whose next request would then wait for
-    the mail server, which is the same delay in another place. The thread starts with the
-    first message in each process (threads do not survive a fork); a message still queued when
-    the process stops is given EXIT_WAIT seconds."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._pid: int | None = None
-        self._queue: queue.Queue = queue.Queue(QUEUE_LIMIT)
-        self._pending = 0
-
-    def put(self, message: EmailMessage, transport: _Transport, purpose: str) -> None:
-        with self._lock:
-            if self._pid != os.getpid():
-                self._pid, self._pending = os.getpid(), 0
-                self._queue = queue.Queue(QUEUE_LIMIT)
-                threading.Thread(
-                    target=self._run, args=(self._queue,), name="brain-mail", daemon=True
-                ).start()
-            try:
-                self._queue.put_nowait((message, transport, purpose))
-            except queue.Full:
-                transport.logger.error("Mail queue full: %s was not sent", purpose)
-                return
-            self._pending += 1
-
-    def _run(self, jobs: queue.Queue) -> None:
-        while True:
-            message, transport, purpose = jobs.get()
-            try:
-                transport.deliver(message)
-            except Exception:  # the thread must live on; operators read the log
-                transport.logger.exception("Could not send %s", purpose)
-            finally:
-                with self._lock:
-                    self._pending -= 1
-                    self._idle.notify_all()
-
-    def wait_until_idle(self, timeout: float) -> bool:
-        with self._lock:
-            if self._pid != os.getpid():
-                return True
-            return self._idle.wait_for(lambda: self._pending <= 0, timeout)
+def _collect(session: Session, _context) -> None:
+    written = [row.id for row in session.new if isinstance(row, OutgoingMail)]
+    if written:
+        session.info.setdefault(_ENQUEUED, set()).update(written)
 
 
-_sender = _Sender()
-atexit.register(wait_until_sent, EXIT_WAIT)
+def _enqueue_after_commit(session: Session) -> None:
+    ids = sorted(session.info.pop(_ENQUEUED, ()))
+    if not ids or not has_app_context():
+        return
+    _in_flight.add(ids)
+    try:
+        deliver_mail(ids)
+    except Exception:
+        # The mail is committed: the periodic sweep sends it. The request must not fail.
+        _in_flight.done(ids)
+        current_app.logger.warning("Could not enqueue mail %s", ids, exc_info=True)
+
+
+def _forget(session: Session, _previous=None) -> None:
+    session.info.pop(_ENQUEUED, None)
+
+
+def listen() -> None:
+    """Hand the mails of each transaction to the queue after its commit (once per process)."""
+    if not event.contains(Session, "after_commit", _enqueue_after_commit):
+        event.listen(Session, "after_flush", _collect)
+        event.listen(Session, "after_commit", _enqueue_after_commit)
+        event.listen(Session, "after_soft_rollback", _forget)

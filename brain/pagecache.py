@@ -1,4 +1,5 @@
-"""A cache of the pages guests read most: the home page, boards, topics, the Meeting Point.
+"""A cache of the pages guests read most: the home page, boards, topics, the Meeting Point,
+and the feeds (which hold what guests read, whoever asks).
 
 Most visits come from people who are not logged in, and for them a page depends only on its
 address, the language asked for and the forum's content. So a guest's GET of such a page is
@@ -29,7 +30,7 @@ from brain import commits
 from brain.extensions import db
 from brain.models import ContentVersion, Counter, SearchOutbox
 
-CACHED_PREFIXES = ("/b/", "/t/", "/meeting-point/")
+CACHED_PREFIXES = ("/b/", "/t/", "/meeting-point/", "/feeds/")
 PERSONAL_COOKIES = ("session", "remember_token")
 MAX_ENTRIES = 1000
 MAX_BODY = 2 * 1024 * 1024

@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.pool import StaticPool
 
-from brain import create_app
+from brain import create_app, queue
 from brain import database as db_setup
 from brain.cli import compile_translations
 from brain.extensions import db
@@ -194,6 +194,9 @@ def one_transaction(session_app) -> Iterator[_OneTransaction]:
 def app(session_app, one_transaction, request):
     saved = dict(session_app.config)
     factories.APP = session_app
+    # The task queue is one object per process: an app made by an earlier test (a second
+    # server, a restore) may have pointed it elsewhere. Back to this app, tasks run at once.
+    queue.init_app(session_app)
     if request.node.get_closest_marker("commits") or EVERY_TEST_COMMITS:
         yield session_app
         with session_app.app_context():

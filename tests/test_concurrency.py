@@ -12,6 +12,7 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import func, select
 
+from brain import queue
 from brain.models import Post, PostRevision, Topic
 from tests.factories import (
     PASSWORD,
@@ -26,6 +27,17 @@ from tests.factories import (
 from tests.live import Browser, served
 
 pytestmark = pytest.mark.commits  # threads against a served app: real commits
+
+
+@pytest.fixture(autouse=True)
+def _queue_in_a_worker(app):
+    """As in production, the queue's tasks (notification fan-out, mail) wait for a worker
+    instead of running inside each of a dozen simultaneous requests: these tests are about
+    the requests' own writes."""
+    queue.huey.immediate = False  # an in-memory queue no one takes from
+    yield
+    queue.huey.immediate = True
+
 
 SAVED = "Your changes are saved."
 CHANGED = "This post changed while you were editing."

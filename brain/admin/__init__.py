@@ -1,5 +1,5 @@
-"""Administration: boards, members, invitations and site settings (administrators only;
-moderators may also invite people)."""
+"""Administration: boards, members, invitations, site settings and outgoing mail
+(administrators only; moderators may also invite people)."""
 
 from __future__ import annotations
 
@@ -37,4 +37,4 @@ def confirmed() -> None:
         fail(400, _("The form could not be read. Reload the page and try again."))
 
 
-from brain.admin import boards, members, site  # noqa: E402, F401
+from brain.admin import boards, mail, members, site  # noqa: E402, F401

@@ -142,16 +142,19 @@ def reset_request():
 
 
 def _send_reset_link(user) -> None:
-    link = url_for("auth.reset_password", token=reset_token(user), _external=True)
+    with mail.public_links():
+        link = url_for("auth.reset_password", token=reset_token(user), _external=True)
     with force_locale(user.locale or "en"):
         subject = _(
             "Choose a new password for %(site)s", site=settings.site_name(user.locale or "en")
         )
         body = render_template("mail/reset_password.txt", user=user, link=link)
-    # Sent by the mail thread: waiting for the mail server here would make the answer for an
-    # address with an account slower than for one without, telling a stranger which addresses
-    # have accounts. A failure is logged there, never shown (that too would tell).
-    mail.send_later(user.email, subject, body, purpose=f"the password-reset mail to user {user.id}")
+    # Sent by the task queue after the commit: waiting for the mail server here would make
+    # the answer for an address with an account slower than for one without, telling a
+    # stranger which addresses have accounts. A failure is retried there and shown to
+    # administrators (/admin/mail), never to the visitor (that too would tell).
+    mail.queue_mail(user.email, subject, body, kind="reset", user_id=user.id)
+    db.session.commit()
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

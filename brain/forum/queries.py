@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only
 
 from brain.extensions import db
+from brain.forum.unread import not_muted_by
 from brain.models import Board, Post, PostRevision, Topic, User
 from brain.permissions import Actor, can_read_board, public_post_clause
 
@@ -86,8 +87,12 @@ def _in_languages(query, languages: list[str] | None):
 
 
 def recent_topics(
-    board_ids: list[int], limit: int = 10, languages: list[str] | None = None
+    board_ids: list[int],
+    limit: int = 10,
+    languages: list[str] | None = None,
+    reader: Actor | None = None,
 ) -> list[Topic]:
+    """The latest active topics of the boards; without the ones *reader* muted, if given."""
     if not board_ids:
         return []
     query = (
@@ -96,6 +101,8 @@ def recent_topics(
         .order_by(Topic.last_activity_at.desc(), Topic.id.desc())
         .limit(limit)
     )
+    if reader is not None and (not_muted := not_muted_by(reader)) is not None:
+        query = query.where(not_muted)
     return list(db.session.scalars(query).unique())
 
 

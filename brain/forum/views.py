@@ -7,12 +7,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from brain import markup, permissions
 from brain.extensions import db
+from brain.feedlinks import offer_feed
 from brain.forms import ConfirmForm
-from brain.forum import bp, queries
+from brain.forum import bp, queries, unread
 from brain.forum.forms import EditForm, EditOpeningForm, ReplyForm, TopicForm
 from brain.forum.lookup import readable_board, readable_post, readable_topic
 from brain.i18n import content_filter, default_content_language
 from brain.models import Post
+from brain.ops import notifications, reading
 from brain.ops import posts as post_ops
 from brain.ops.errors import OperationError, require
 from brain.ops.text import parse_count
@@ -49,6 +51,7 @@ def _preview_of(form) -> str | None:
 @bp.route("/b/<slug>")
 def board(slug: str):
     board = readable_board(slug)
+    offer_feed(board=board)
     start_refusal = permissions.why_not_start_topic(current_user, board)
     page = _page_arg()
     languages = content_filter(request.args, current_user)
@@ -63,10 +66,32 @@ def board(slug: str):
         "forum/board.html",
         board=board,
         listing=listing,
+        unread=unread.unread_counts(current_user, [topic.id for topic in listing.items]),
         languages=languages,
         can_start=start_refusal is None,
         start_refusal=start_refusal,
     )
+
+
+@bp.route("/b/<slug>/mark-read", methods=["POST"])
+@login_required
+def mark_board_read(slug: str):
+    board = readable_board(slug)
+    if ConfirmForm().validate_on_submit():
+        reading.mark_board_read(current_user, board)
+        db.session.commit()
+        flash(_("Every topic in this board is marked as read."), "success")
+    return redirect(url_for("forum.board", slug=board.slug))
+
+
+@bp.route("/mark-all-read", methods=["POST"])
+@login_required
+def mark_all_read():
+    if ConfirmForm().validate_on_submit():
+        reading.mark_all_read(current_user)
+        db.session.commit()
+        flash(_("Everything is marked as read."), "success")
+    return redirect(url_for("site.home"))
 
 
 @bp.route("/b/<slug>/new", methods=["GET", "POST"])
@@ -107,15 +132,21 @@ def topic(topic_id: int, slug: str | None = None):
         args = {k: v for k, v in request.args.items() if k in ("page", "view")}
         return redirect(url_for("forum.topic", topic_id=topic.id, slug=topic.slug, **args), 301)
     per_page = current_app.config["POSTS_PER_PAGE"]
+    offer_feed(topic=topic)
     thread = queries.topic_page(topic, page, per_page, flat)
     if thread is None:
         fail(404, _("This topic has no page %(page)d.", page=page))
+    marked = False
+    if current_user.is_authenticated and thread.entries:
+        shown = [entry.post.id for entry in thread.entries]
+        marked = reading.mark_topic_read(current_user, topic, max(shown))
+        marked = notifications.mark_read(current_user, shown) or marked
     reply_refusal = permissions.why_not_reply(current_user, topic)
     form = None
     if reply_refusal is None:
         form = ReplyForm(formdata=None)
         form.language.data = topic.language
-    return render_template(
+    page_html = render_template(
         "forum/topic.html",
         topic=topic,
         thread=thread,
@@ -124,6 +155,24 @@ def topic(topic_id: int, slug: str | None = None):
         can_reply=reply_refusal is None,
         reply_refusal=reply_refusal,
     )
+    if marked:
+        # After rendering: a commit expires every loaded object, and the page would load
+        # each post again.
+        db.session.commit()
+    return page_html
+
+
+@bp.route("/t/<id:topic_id>/unread")
+def first_unread(topic_id: int):
+    """The member's first unread post of the topic; when there is none, its newest post."""
+    topic = readable_topic(topic_id)
+    post_id = None
+    if current_user.is_authenticated:
+        post_id = reading.first_unread_post_id(current_user, topic)
+    post_id = post_id or topic.last_post_id
+    if post_id is None:
+        return redirect(url_for("forum.topic", topic_id=topic.id, slug=topic.slug))
+    return redirect(url_for("forum.permalink", post_id=post_id))
 
 
 @bp.route("/p/<id:post_id>")

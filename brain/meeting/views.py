@@ -9,8 +9,10 @@ from flask_login import current_user, login_required
 
 from brain import permissions, search
 from brain.extensions import db
+from brain.feedlinks import offer_feed
 from brain.forms import ConfirmForm
 from brain.forum.lookup import readable_board, readable_topic
+from brain.forum.unread import unread_counts
 from brain.i18n import default_content_language
 from brain.meeting import bp, charts, counts, filters, matching, queries, version
 from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
@@ -74,6 +76,7 @@ def home():
     board = _board()
     page = page_number(MAX_PAGE)
     selection, text = _selection()
+    offer_feed(meeting_point=selection.chosen)
     facet_counts = counts.facet_counts(selection)
     cooperations, total = queries.listing(selection, page, facet_counts)
     suggestions = []
@@ -86,6 +89,7 @@ def home():
         "meeting/home.html",
         board=board,
         cooperations=cooperations,
+        unread=unread_counts(current_user, [c.topic_id for c in cooperations]),
         total=total,
         page=page,
         pages=max(1, -(-total // queries.PAGE)),

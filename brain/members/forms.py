@@ -12,6 +12,7 @@ from brain import i18n
 from brain.auth.forms import confirm_field, new_password_field
 from brain.forms import CheckboxesField, Form, language_choices, no_forbidden_characters
 from brain.ops.accounts import BIO_MAX, EXPERTISE_MAX, MAX_PASSWORD
+from brain.vocabulary import mail as mail_words
 from brain.vocabulary import members as catalog
 
 
@@ -41,6 +42,26 @@ class SettingsForm(Form):
             "Topic lists show only these languages. Leave all unticked to see every language."
         ),
     )
+
+
+def frequency_choices() -> list[SelectChoice]:
+    return [SelectChoice(f.value, str(label)) for f, label in mail_words.FREQUENCY_LABELS.items()]
+
+
+class MailSettingsForm(Form):
+    """For each kind of notification: mail it immediately, in a daily or weekly digest, or
+    never. One select per kind, named by the kind (brain.vocabulary.mail lists them)."""
+
+    @staticmethod
+    def kinds() -> list:
+        return list(mail_words.KIND_LABELS)
+
+    def by_kind(self) -> list:
+        return [self[kind.value] for kind in self.kinds()]
+
+
+for _kind, _label in mail_words.KIND_LABELS.items():
+    setattr(MailSettingsForm, _kind.value, SelectField(_label, choices=frequency_choices))
 
 
 def country_choices() -> list[SelectChoice]:

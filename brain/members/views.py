@@ -11,11 +11,18 @@ from flask_login import current_user, login_required, login_user, logout_user
 from brain import permissions, search
 from brain import settings as site_settings
 from brain.extensions import db
+from brain.feedlinks import offer_feed
 from brain.forum import queries as forum_queries
 from brain.members import bp, queries
-from brain.members.forms import DeleteAccountForm, PasswordForm, ProfileForm, SettingsForm
+from brain.members.forms import (
+    DeleteAccountForm,
+    MailSettingsForm,
+    PasswordForm,
+    ProfileForm,
+    SettingsForm,
+)
 from brain.models import utcnow
-from brain.ops import member_data, sessions
+from brain.ops import mailing, member_data, sessions
 from brain.ops.accounts import authenticate, change_password, update_profile
 from brain.ops.errors import NotAllowed, require
 from brain.vocabulary import members as catalog
@@ -31,6 +38,7 @@ def profile(username: str):
         fail(404, _("There is no member with that name."))
     if username != user.username:
         return redirect(url_for("members.profile", username=user.username), 301)
+    offer_feed(member=user)
     board_ids = [board.id for board in forum_queries.readable_boards(current_user)]
     topics, posts = forum_queries.member_activity(user, board_ids)
     return render_template(
@@ -56,7 +64,34 @@ def settings():
         refresh()
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("members.settings"))
-    return render_template("members/settings.html", form=form)
+    return render_template("members/settings.html", form=form, mail_form=_mail_form())
+
+
+def _mail_form() -> MailSettingsForm:
+    """The mail settings as the member chose them (the defaults for the others)."""
+    chosen = mailing.mail_preferences(current_user)
+    return MailSettingsForm(
+        formdata=None, prefix="mail", data={k.value: f.value for k, f in chosen.items()}
+    )
+
+
+@bp.route("/settings/mail", methods=["GET", "POST"])
+@login_required
+def mail_settings():
+    form = MailSettingsForm(prefix="mail")
+    if form.validate_on_submit():
+        chosen = {kind.value: form[kind.value].data for kind in form.kinds()}
+        mailing.set_mail_preferences(current_user, chosen)
+        db.session.commit()
+        flash(_("Your mail settings are saved."), "success")
+        return redirect(url_for("members.settings", _anchor="mail"))
+    if request.method == "GET":
+        return redirect(url_for("members.settings", _anchor="mail"))
+    settings_form = SettingsForm(formdata=None)
+    settings_form.locale.data = current_user.locale or g.get("locale", "en")
+    settings_form.timezone.data = current_user.timezone or "UTC"
+    settings_form.read_languages.data = current_user.read_languages
+    return render_template("members/settings.html", form=settings_form, mail_form=form), 400
 
 
 @bp.route("/settings/profile", methods=["GET", "POST"])

@@ -118,7 +118,11 @@ class Topic(db.Model):
 
 class Post(db.Model):
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_topic_path", "topic_id", "tree_path"),)
+    __table_args__ = (
+        Index("ix_posts_topic_path", "topic_id", "tree_path"),
+        # A member's unread posts in a topic: the ids above their place (brain.ops.reading).
+        Index("ix_posts_topic_ids", "topic_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))

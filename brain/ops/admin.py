@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from brain.extensions import db
 from brain.models import Board, BoardModerator, BoardTranslation, Role, User, utcnow
 from brain.models.moderation import ModerationAction
+from brain.ops import notifications
 from brain.ops.accounts import approve_member, set_role
 from brain.ops.errors import OperationError
 from brain.ops.moderation import ban_member, record, suspend_member
@@ -203,6 +204,7 @@ def approve(member: User, actor: User) -> bool:
     """Let a pending member post; False if they were not waiting."""
     if not approve_member(member):
         return False
+    notifications.account_approved(member, actor)
     record(actor, ModerationAction.APPROVE, member=member)
     return True
 

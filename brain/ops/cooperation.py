@@ -13,6 +13,7 @@ from brain.extensions import db
 from brain.i18n import content_language_codes
 from brain.models import Board, Cooperation, CooperationTag, Interest, StatusChange, Topic, User
 from brain.models.types import utcnow
+from brain.ops import notifications, watching
 from brain.ops.errors import OperationError
 from brain.ops.posts import start_topic
 from brain.ops.text import clean_text
@@ -172,6 +173,7 @@ def change_status(
             created_at=now,
         )
     )
+    notifications.status_changed(cooperation, actor, target)
 
 
 def express_interest(
@@ -195,6 +197,8 @@ def express_interest(
     interest = Interest(member_id=member.id, message=message, created_at=when or utcnow())
     cooperation.interests.append(interest)
     db.session.flush()
+    watching.watch_topic(member, cooperation.topic)
+    notifications.interest_expressed(cooperation, interest)
     return interest
 
 
@@ -203,3 +207,4 @@ def accept_interest(cooperation: Cooperation, interest: Interest, *, when=None) 
         raise OperationError(_l("That interest belongs to another post."))
     if interest.accepted_at is None:
         interest.accepted_at = when or utcnow()
+        notifications.interest_accepted(cooperation, interest)

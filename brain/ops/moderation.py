@@ -15,6 +15,7 @@ from brain.extensions import db
 from brain.models import Board, ModerationLog, Post, Report, Topic, User, utcnow
 from brain.models.forum import MAX_TREE_DEPTH, PATH_SEGMENT, path_segment
 from brain.models.moderation import ModerationAction
+from brain.ops import notifications
 from brain.ops.errors import OperationError
 from brain.ops.posts import clean_title, recount_topic
 from brain.ops.sessions import end_every_session
@@ -76,6 +77,7 @@ def hide_post(post: Post, actor: User, reason: str) -> None:
     post.hidden_at, post.hidden_reason = utcnow(), clean_text(reason).strip()[:MAX_REASON]
     post.hidden_by_reports = False
     recount_topic(post.topic)
+    notifications.moderated(post, actor, hidden=True, reason=post.hidden_reason or "")
     record(
         actor,
         ModerationAction.HIDE_POST,
@@ -89,6 +91,7 @@ def hide_post(post: Post, actor: User, reason: str) -> None:
 def restore_post(post: Post, actor: User, reason: str = "") -> None:
     post.hidden_at, post.hidden_reason, post.hidden_by_reports = None, None, False
     recount_topic(post.topic)
+    notifications.moderated(post, actor, hidden=False, reason=clean_text(reason).strip())
     record(
         actor,
         ModerationAction.RESTORE_POST,
@@ -99,15 +102,21 @@ def restore_post(post: Post, actor: User, reason: str = "") -> None:
     )
 
 
+def _opening(topic: Topic) -> Post:
+    return db.session.get(Post, topic.first_post_id)
+
+
 def hide_topic(topic: Topic, actor: User, reason: str) -> None:
     if not reason.strip():
         raise OperationError(_l("Say why: the author will see the reason."), field="reason")
     topic.hidden_at, topic.hidden_reason = utcnow(), clean_text(reason).strip()[:MAX_REASON]
+    notifications.moderated(_opening(topic), actor, hidden=True, reason=topic.hidden_reason)
     record(actor, ModerationAction.HIDE_TOPIC, topic=topic, member=topic.author, reason=reason)
 
 
 def restore_topic(topic: Topic, actor: User, reason: str = "") -> None:
     topic.hidden_at, topic.hidden_reason = None, None
+    notifications.moderated(_opening(topic), actor, hidden=False, reason=clean_text(reason).strip())
     record(actor, ModerationAction.RESTORE_TOPIC, topic=topic, member=topic.author, reason=reason)
 
 

@@ -19,6 +19,7 @@ from brain.models.forum import (
     TITLE_MIN,
     path_segment,
 )
+from brain.ops import notifications, watching
 from brain.ops.errors import OperationError, require
 from brain.ops.text import clean_text, slugify
 
@@ -146,6 +147,8 @@ def start_topic(
     first = _new_post(topic, author, body, language, None, when=now)
     topic.first_post_id = first.id
     recount_topic(topic)
+    watching.watch_topic(author, topic)
+    notifications.post_written(first)
     return topic
 
 
@@ -155,6 +158,8 @@ def reply(parent: Post, author: User, body: str, language: str, *, when=None) ->
     topic = parent.topic
     post = _new_post(topic, author, body, language, parent, when=when)
     recount_topic(topic)
+    watching.track_topic(author, topic)
+    notifications.post_written(post)
     return post
 
 

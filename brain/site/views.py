@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from brain.extensions import db
 from brain.forms import ConfirmForm
-from brain.forum import queries
+from brain.forum import queries, unread
 from brain.i18n import content_filter, supported
 from brain.site import bp
 from brain.web import safe_next
@@ -17,11 +17,13 @@ def home():
     boards = queries.readable_boards(current_user)
     board_ids = [board.id for board in boards]
     languages = content_filter(request.args, current_user)
+    recent = queries.recent_topics(board_ids, languages=languages, reader=current_user)
     return render_template(
         "home.html",
         boards=boards,
         stats=queries.board_stats(board_ids),
-        recent=queries.recent_topics(board_ids, languages=languages),
+        recent=recent,
+        unread=unread.unread_counts(current_user, [topic.id for topic in recent]),
         languages=languages,
     )
 

@@ -1,0 +1,40 @@
+"""What a list of topics tells a member about their reading: how many posts of each topic
+are new to them (one grouped query per page, whatever the number of topics), and which topics
+they muted. Guests are told nothing: their pages stay the ones the page cache keeps."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, select
+
+from brain.extensions import db
+from brain.models import Post, Topic, User, Watch, WatchLevel
+from brain.ops.reading import per_topic
+from brain.permissions import Actor
+
+
+def _member(actor: Actor) -> User | None:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def unread_counts(actor: Actor, topic_ids: list[int]) -> dict[int, int]:
+    """{topic id: posts *actor* has not read} for the listed topics that have any; {} for a
+    guest or an empty list."""
+    member = _member(actor)
+    if member is None or not topic_ids:
+        return {}
+    rows = db.session.execute(
+        per_topic(member, func.count(Post.id)).where(Topic.id.in_(sorted(set(topic_ids))))
+    ).all()
+    return {topic_id: count for topic_id, count in rows if count}
+
+
+def not_muted_by(actor: Actor) -> ColumnElement[bool] | None:
+    """A condition on ``Topic`` leaving out what *actor* muted (the topic, or its whole
+    board); None for a guest, who mutes nothing."""
+    member = _member(actor)
+    if member is None:
+        return None
+    muted = (Watch.user_id == member.id) & (Watch.level == WatchLevel.MUTED)
+    return Topic.id.not_in(
+        select(Watch.topic_id).where(muted, Watch.topic_id.is_not(None))
+    ) & Topic.board_id.not_in(select(Watch.board_id).where(muted, Watch.board_id.is_not(None)))
