@@ -169,6 +169,7 @@ def member_role_command(username: str, role: str, boards: tuple[str, ...]) -> No
 def member_approve_command(usernames: tuple[str, ...], all_pending: bool) -> None:
     """Approve accounts waiting for approval (registration mode "approval")."""
     from brain.models import User
+    from brain.ops import notifications
     from brain.ops.accounts import approve_member
 
     if all_pending:
@@ -179,8 +180,11 @@ def member_approve_command(usernames: tuple[str, ...], all_pending: bool) -> Non
         click.echo("Nobody to approve.")
         return
     for user in users:
-        state = "approved" if approve_member(user) else "was already approved"
-        click.echo(f"{user.username} {state}.")
+        if approve_member(user):
+            notifications.account_approved(user)  # as approval on the admin page does
+            click.echo(f"{user.username} approved.")
+        else:
+            click.echo(f"{user.username} was already approved.")
     db.session.commit()
 
 

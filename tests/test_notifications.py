@@ -354,6 +354,18 @@ def test_an_approved_account_is_told(app):
     assert told(fetch(User, pending_id)) == [(Kind.APPROVED, None)]
 
 
+def test_an_account_approved_from_the_command_line_is_told_too(app):
+    with database() as session:
+        register_member("nadia", "nadia@example.org", "a long password here", approved=False)
+        session.commit()
+    result = app.test_cli_runner().invoke(args=["members", "approve", "nadia"])
+    assert result.exit_code == 0, result.output
+    with database() as session:
+        nadia = session.scalar(select(User).where(User.username == "nadia"))
+        assert nadia.approved_at is not None
+    assert told(fetch(User, nadia.id)) == [(Kind.APPROVED, None)]
+
+
 # --- never ----------------------------------------------------------------------------------
 
 
