@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import tarfile
@@ -22,23 +23,25 @@ from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, make_url, select, text
 
-from brain import create_app
+from brain import create_app, queue
 from brain.cli import compile_translations
 from brain.extensions import db
 from brain.i18n import TRANSLATIONS_DIR
 from brain.maintenance.doctor import (
+    CHECKS,
     Status,
     check_catalogs,
     check_cookies,
     check_data_files,
     check_mail,
     check_migrations,
+    check_queue,
     check_redis,
     check_search_index,
     check_secret_key,
 )
 from brain.maintenance.restore import restore_instance_files
-from brain.models import Post, SearchOutbox, Topic, User
+from brain.models import NotificationEvent, OutgoingMail, Post, SearchOutbox, Topic, User
 from brain.ops.posts import reply
 from tests.conftest import PG_URL
 from tests.factories import database, make_board, make_reply, make_topic, make_user, opening_post
@@ -443,6 +446,34 @@ def test_doctor_search_index(app):
         assert status is Status.WARN and "`brain search drain`" in message
 
 
+def test_doctor_task_queue(app):
+    now = datetime.now(UTC)
+    with app.app_context():
+        assert check_queue()[0] is Status.OK  # the tests' queue runs tasks at once
+        queue.huey.immediate = False  # a queue a worker would take from
+        try:
+            assert check_queue(now) == (Status.OK, "the worker keeps up (0 tasks queued)")
+            db.session.add(OutgoingMail(kind="reset", recipient="a@example.org", message="x"))
+            db.session.commit()
+            assert check_queue(now)[0] is Status.OK  # just written: the worker has time
+            status, message = check_queue(now + timedelta(minutes=20))
+            assert status is Status.FAIL and re.match(r"mail waiting since (19|20) min", message)
+            assert "`brain worker`" in message
+            db.session.execute(
+                OutgoingMail.__table__.update().values(gave_up_at=now, last_error="550")
+            )
+            db.session.add(NotificationEvent(kind="approved", created_at=now))
+            db.session.commit()
+            status, message = check_queue(now + timedelta(minutes=6))
+            assert status is Status.FAIL and message.startswith("notifications waiting")
+            db.session.execute(NotificationEvent.__table__.update().values(done_at=now))
+            db.session.commit()
+            status, message = check_queue(now + timedelta(minutes=6))
+            assert status is Status.WARN and "/admin/mail" in message
+        finally:
+            queue.huey.immediate = True
+
+
 def test_doctor_translation_catalogs(app, tmp_path):
     catalogs = tmp_path / "translations"
     shutil.copytree(TRANSLATIONS_DIR, catalogs, ignore=shutil.ignore_patterns("*.mo"))
@@ -471,7 +502,8 @@ def test_doctor_prints_a_line_per_check_and_fails_when_one_fails(app):
     healthy = _invoke(app, "doctor")
     assert healthy.exit_code == 0, healthy.output
     lines = healthy.output.splitlines()
-    assert len(lines) == 8 and all(line.split()[0] in {"ok", "warn"} for line in lines)
+    assert len(lines) == len(CHECKS) == 9
+    assert all(line.split()[0] in {"ok", "warn"} for line in lines)
     app.config.update(SECRET_KEY="changeme")
     broken = _invoke(app, "doctor")
     assert broken.exit_code == 1

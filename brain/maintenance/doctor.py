@@ -1,5 +1,6 @@
 """``brain doctor``: checks of a deployment (secret key, cookies, mail, Redis, migrations,
-search index, translations, data files), one line each, exit status 1 when any fails.
+search index, task queue, translations, data files), one line each, exit status 1 when any
+fails.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ WEAK_SECRET_KEYS = frozenset(
 MIN_SECRET_KEY = 24  # characters; the generated key has 64
 NETWORK_TIMEOUT = 3.0  # seconds to wait for the mail server or Redis
 OUTBOX_LAG = timedelta(minutes=1)  # older rows mean nobody is applying the search outbox
+QUEUE_LAG = timedelta(minutes=5)  # events or mail waiting longer: is the worker running?
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 
 
@@ -197,6 +199,48 @@ def check_search_index() -> Check:
     )
 
 
+def check_queue(now: datetime | None = None) -> Check:
+    """Is the task queue's worker doing its work? Notification events and mail left waiting
+    say it is not; mail given up says the mail server refused it."""
+    from brain.models import NotificationEvent, OutgoingMail
+
+    huey = current_app.extensions["brain_queue"]
+    if huey.immediate:
+        return Status.OK, "tasks run at once (BRAIN_QUEUE_URL=immediate): no worker needed"
+    try:
+        queued = huey.pending_count()
+    except Exception as error:  # any storage: SQLite file, Redis
+        return Status.FAIL, f"the task queue cannot be read ({error}): check BRAIN_QUEUE_URL"
+    now = now or datetime.now(UTC)
+    oldest_event = db.session.scalar(
+        select(func.min(NotificationEvent.created_at)).where(NotificationEvent.done_at.is_(None))
+    )
+    oldest_mail = db.session.scalar(
+        select(func.min(OutgoingMail.next_attempt_at)).where(
+            OutgoingMail.sent_at.is_(None), OutgoingMail.gave_up_at.is_(None)
+        )
+    )
+    late = [
+        f"{what} waiting since {int((now - since).total_seconds() // 60)} min"
+        for what, since in (("notifications", oldest_event), ("mail", oldest_mail))
+        if since is not None and now - since > QUEUE_LAG
+    ]
+    if late:
+        return Status.FAIL, (
+            f"{' and '.join(late)}: is `brain worker` running (systemctl status brain-worker)? "
+            "Nothing is lost meanwhile; it catches up when it runs"
+        )
+    given_up = db.session.scalar(
+        select(func.count()).select_from(OutgoingMail).where(OutgoingMail.gave_up_at.isnot(None))
+    )
+    if given_up:
+        return Status.WARN, (
+            f"{given_up} mails given up after their last attempt: see /admin/mail for the "
+            "mail server's answers, and Retry now"
+        )
+    return Status.OK, f"the worker keeps up ({queued} tasks queued)"
+
+
 def stale_catalogs(directory: Path) -> list[Path]:
     """Catalogs under *directory* (``<lang>/LC_MESSAGES/messages.po``) with no .mo beside
     them, or one older than the .po: those languages show old or English text."""
@@ -241,6 +285,7 @@ CHECKS = (
     ("redis", check_redis),
     ("migrations", check_migrations),
     ("search index", check_search_index),
+    ("task queue", check_queue),
     ("translations", check_catalogs),
     ("data files", check_data_files),
 )
