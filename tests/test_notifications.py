@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from brain import markup
-from brain.models import Board, Interest, Post, Topic, User
+from brain.models import Board, Interest, Post, Topic, User, utcnow
 from brain.models.notifications import (
     MailPreference,
     Notification,
@@ -568,6 +568,43 @@ def test_mark_all_read(client, forum):
     assert response.status_code in (302, 303)
     assert bell(client.get("/")) == 0
     assert all(n.read_at is not None for n in notifications_of(forum["amina"]))
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "ar"])
+def test_the_list_says_every_kind_of_notification_in_the_readers_language(client, forum, language):
+    """One notification of each kind, as the fan-out writes them (details included), and an
+    actor whose account was deleted since: the page names each, in the reader's language."""
+    details = {
+        Kind.STATUS: "matched",
+        Kind.MODERATION: "hidden:spam",
+    }
+    post = reply_to(forum["first"], forum["bruno"], "A reply to list")
+    with database() as session:
+        session.get(User, forum["chen"].id).deleted_at = utcnow()
+        for number, kind in enumerate(Kind):
+            session.add(
+                Notification(
+                    user_id=forum["amina"].id,
+                    kind=kind,
+                    key=f"test:{number}",
+                    actor_id=forum["chen"].id,
+                    post_id=post.id,
+                    topic_id=post.topic_id,
+                    detail=details.get(kind, ""),
+                )
+            )
+        session.commit()
+    log_in(client, forum["amina"])
+    response = client.get(f"/notifications?lang={language}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    with client.application.test_request_context(f"/?lang={language}"):
+        from flask_babel import gettext, pgettext
+
+        former = gettext("Former member")
+        matched = pgettext("cooperation status", "Matched")
+    assert page.count(former) >= 5  # every entry an actor wrote names the deleted account so
+    assert matched in page  # the status is shown in words, not as its stored value
 
 
 def test_the_list_needs_a_member(client):

@@ -16,6 +16,7 @@ from brain.ops import notifications as notification_ops
 from brain.ops import watching
 from brain.ops.notifications import Moderation
 from brain.vocabulary.meeting import STATUS_LABELS, Status
+from brain.web import member_name
 
 Kind = NotificationKind
 
@@ -96,7 +97,7 @@ def watch_board(slug: str):
 def describe(entry: queries.Entry) -> str:
     """What the entry says, in the reader's language."""
     n = entry.newest
-    actor = n.actor.display_name if n.actor is not None else _("Someone")
+    actor = member_name(n.actor) if n.actor is not None else _("Someone")
     topic = n.topic.title if n.topic is not None else ""
     if entry.grouped:
         count = len(entry.items)
@@ -124,9 +125,17 @@ def describe(entry: queries.Entry) -> str:
             )
         return _("A moderator restored your post in %(topic)s.", topic=topic)
     if n.kind == Kind.STATUS:
-        status = STATUS_LABELS.get(Status(n.detail), n.detail) if n.detail in Status else n.detail
-        return _("%(topic)s is now “%(status)s”.", topic=topic, status=status)
+        return _("%(topic)s is now “%(status)s”.", topic=topic, status=_status_label(n.detail))
     return _MESSAGES[n.kind](actor, topic)
+
+
+def _status_label(value: str) -> str:
+    """A Meeting Point status in the reader's language (as stored, if this version has no
+    such status)."""
+    try:
+        return str(STATUS_LABELS[Status(value)])
+    except (ValueError, KeyError):
+        return value
 
 
 _MESSAGES = {
