@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -61,7 +61,11 @@ def supported(code: object) -> str | None:
 
 
 def select_locale() -> str:
-    """Explicit choice (?lang, the member's profile, the cookie) → Accept-Language → English."""
+    """Explicit choice (?lang, the member's profile, the cookie) → Accept-Language → English.
+    Outside a request (the queue's worker, a command) English, unless the caller chose a
+    language (``flask_babel.force_locale``, as mail to a member does)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if "locale" in g:
         return g.locale
     choice = supported(request.args.get("lang"))
@@ -81,6 +85,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str | None:
+    if not has_request_context():
+        return None  # the default; mail in a member's time zone converts explicitly
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return None

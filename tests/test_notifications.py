@@ -22,6 +22,7 @@ from brain.notifications import tasks
 from brain.ops import admin as admin_ops
 from brain.ops import cooperation as coop_ops
 from brain.ops import moderation as moderation_ops
+from brain.ops import notifications as notification_ops
 from brain.ops import posts as post_ops
 from brain.ops import watching
 from brain.ops.accounts import register_member
@@ -323,6 +324,44 @@ def test_a_new_open_offer_tells_the_authors_of_the_requests_it_matches(meeting):
     offer = post_cooperation(meeting["board"], meeting["amina"], kind="offer")
     assert told(chen) == [(Kind.MATCH, fetch(Topic, offer).first_post_id)]
     assert told(unrelated) == []
+
+
+def test_the_worker_fans_out_a_matching_offer_outside_any_request(app, meeting, lost_enqueue):
+    """In the worker there is no request: the matching's reasons (translated words) must not
+    need one. Tests otherwise run tasks inside a request, which hid this."""
+    chen = make_user(username="chen")
+    post_cooperation(meeting["board"], chen, kind="request")
+    offer = post_cooperation(meeting["board"], meeting["amina"], kind="offer")
+    assert told(chen) == []
+    with app.app_context():  # as `brain worker` runs a task
+        assert tasks.run_pending() == 2  # both offers' events went through
+    assert told(chen) == [(Kind.MATCH, fetch(Topic, offer).first_post_id)]
+
+
+def test_a_failing_event_is_counted_and_never_holds_up_the_others(app, forum, monkeypatch):
+    monkeypatch.setattr(tasks, "fan_out_pending", lambda: None)
+    first = reply_to(forum["first"], forum["bruno"], "First")
+    second = reply_to(forum["first"], forum["chen"], "Second")
+    real_fan_out = notification_ops.fan_out
+
+    def fan_out(event, matching=None):
+        if event.post_id == first.id:
+            raise RuntimeError("a bug in one rule")
+        return real_fan_out(event, matching)
+
+    monkeypatch.setattr(notification_ops, "fan_out", fan_out)
+    with app.app_context():  # as `brain worker` runs a task
+        assert tasks.run_pending() == 1  # the second event, past the failing first
+        for _attempt in range(notification_ops.MAX_ATTEMPTS):
+            tasks.run_pending()
+    assert told(forum["amina"]) == [(Kind.REPLY, second.id)]
+    with database() as session:
+        failed = session.scalar(
+            select(NotificationEvent).where(NotificationEvent.post_id == first.id)
+        )
+        assert failed.done_at is None
+        assert failed.attempts == notification_ops.MAX_ATTEMPTS  # then passed over
+        assert failed.last_error == "RuntimeError: a bug in one rule"
 
 
 def test_hiding_and_restoring_your_post_tells_you_why(forum):

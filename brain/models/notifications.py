@@ -139,6 +139,10 @@ class NotificationEvent(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")  # a status, a reason...
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A fan-out that failed: counted, its error kept, and the event passed over after a few
+    # tries so that it never holds up the events behind it (brain doctor shows it).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
 
 
 class Notification(db.Model):

@@ -44,20 +44,26 @@ def matching_requesters(post: Post) -> list[int]:
 
 
 def run_pending(limit: int = BATCH) -> int:
-    """Fan out up to *limit* pending events, one transaction each; returns how many."""
-    done = 0
+    """Fan out up to *limit* pending events, one transaction each; returns how many went
+    through. An event whose fan-out fails is rolled back, counted and passed over for this
+    run, so it never holds up the events behind it; after a few failures it is left alone
+    (``brain doctor`` reports events left waiting)."""
+    done = tried = last = 0
     with current_app.app_context():  # a session of our own (see the module's docstring)
-        try:
-            while done < limit:
-                event = notifications.next_pending()
-                if event is None:
-                    break
+        while tried < limit:
+            event = notifications.next_pending(after=last)
+            if event is None:
+                break
+            tried, last = tried + 1, event.id
+            try:
                 notifications.fan_out(event, matching_requesters)
                 db.session.commit()
                 done += 1
-        except Exception:
-            db.session.rollback()
-            raise
+            except Exception as error:
+                db.session.rollback()
+                current_app.logger.exception("Fan-out of notification event %s failed", last)
+                notifications.fan_out_failed(last, error)
+                db.session.commit()
     return done
 
 

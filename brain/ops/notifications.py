@@ -157,15 +157,35 @@ def account_approved(member: User, actor: User | None = None) -> None:
 # --- fan-out, in the task queue -------------------------------------------------------------
 
 
-def next_pending() -> NotificationEvent | None:
-    """The oldest event not fanned out yet, claimed for this transaction (PostgreSQL: locked,
-    so two consumers take different events; SQLite serialises writers anyway)."""
+MAX_ATTEMPTS = 5  # failed fan-outs of one event before it is passed over
+
+
+def next_pending(after: int = 0) -> NotificationEvent | None:
+    """The oldest event not fanned out yet (with an id above *after*, and not failed too
+    often), claimed for this transaction (PostgreSQL: locked, so two consumers take different
+    events; SQLite serialises writers anyway)."""
     return db.session.scalar(
         select(NotificationEvent)
-        .where(NotificationEvent.done_at.is_(None))
+        .where(
+            NotificationEvent.done_at.is_(None),
+            NotificationEvent.attempts < MAX_ATTEMPTS,
+            NotificationEvent.id > after,
+        )
         .order_by(NotificationEvent.id)
         .limit(1)
         .with_for_update(skip_locked=True)
+    )
+
+
+def fan_out_failed(event_id: int, error: BaseException) -> None:
+    """Count a failed fan-out of the event and keep its error (the caller commits)."""
+    db.session.execute(
+        update(NotificationEvent)
+        .where(NotificationEvent.id == event_id)
+        .values(
+            attempts=NotificationEvent.attempts + 1,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+        )
     )
 
 
