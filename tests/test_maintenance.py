@@ -466,6 +466,13 @@ def test_doctor_task_queue(app):
             db.session.commit()
             status, message = check_queue(now + timedelta(minutes=6))
             assert status is Status.FAIL and message.startswith("notifications waiting")
+            db.session.execute(
+                NotificationEvent.__table__.update().values(attempts=5, last_error="KeyError: 7")
+            )
+            db.session.commit()
+            status, message = check_queue(now + timedelta(minutes=6))
+            assert status is Status.FAIL and "failed their fan-out 5 times" in message
+            assert "KeyError: 7" in message
             db.session.execute(NotificationEvent.__table__.update().values(done_at=now))
             db.session.commit()
             status, message = check_queue(now + timedelta(minutes=6))

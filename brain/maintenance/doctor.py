@@ -203,6 +203,7 @@ def check_queue(now: datetime | None = None) -> Check:
     """Is the task queue's worker doing its work? Notification events and mail left waiting
     say it is not; mail given up says the mail server refused it."""
     from brain.models import NotificationEvent, OutgoingMail
+    from brain.ops.notifications import MAX_ATTEMPTS
 
     huey = current_app.extensions["brain_queue"]
     if huey.immediate:
@@ -212,6 +213,18 @@ def check_queue(now: datetime | None = None) -> Check:
     except Exception as error:  # any storage: SQLite file, Redis
         return Status.FAIL, f"the task queue cannot be read ({error}): check BRAIN_QUEUE_URL"
     now = now or datetime.now(UTC)
+    failed = db.session.execute(
+        select(func.count(), func.max(NotificationEvent.last_error)).where(
+            NotificationEvent.done_at.is_(None),
+            NotificationEvent.attempts >= MAX_ATTEMPTS,
+        )
+    ).one()
+    if failed[0]:
+        return Status.FAIL, (
+            f"{failed[0]} notification events failed their fan-out {MAX_ATTEMPTS} times and "
+            f"are passed over (e.g. {failed[1]}): see the worker's log; fixed, set their "
+            "attempts back to 0 to run them again"
+        )
     oldest_event = db.session.scalar(
         select(func.min(NotificationEvent.created_at)).where(NotificationEvent.done_at.is_(None))
     )
