@@ -278,6 +278,23 @@ def search_optimize() -> None:
     click.echo("Index optimised.")
 
 
+@search_group.command("glossary-check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def search_glossary_check(path: Path | None) -> None:
+    """Validate the glossary (the shipped one unless PATH is given); exit 1 on any problem."""
+    from brain import resources
+    from brain.search.glossary_check import check
+
+    path = path or resources.glossary()
+    problems = check(path)
+    for problem in problems:
+        click.echo(f"{path.name}: {problem}")
+    if problems:
+        click.echo(f"{len(problems)} problems in {path}.")
+        raise SystemExit(1)
+    click.echo(f"{path}: no problems.")
+
+
 @click.group("translations")
 def translations_group() -> None:
     """Interface translations."""

@@ -1,10 +1,11 @@
 """Text analysis for search: one analyzer per content language.
 
 Every analyzer folds case and accents *before* stemming, in the index and in queries alike, so
-"cooperacion" and "cooperación" reach the same stem. Arabic gets a light stemmer (after Larkey's
-"light10"): it removes diacritics and tatweel, unifies alef, yeh and teh marbuta, and strips the
-article and common affixes, rather than reducing words to roots (which would conflate
-اجتماعي "social" with جامعة "university").
+"cooperacion" and "cooperación" reach the same stem. Arabic gets a light stemmer of its own: it
+removes diacritics and tatweel, unifies hamza seats, alef maqsura and teh marbuta, and strips the
+article, clitics and inflections, rather than reducing words to roots (which would conflate
+اجتماعي "social" with جامعة "university"). It scored best of the stemmers compared on
+tests/search_eval/arabic_words.tsv (bench/arabic_stemmers.py; Snowball and ISRI included).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from whoosh.analysis import (
     RegexTokenizer,
     StemFilter,
     StopFilter,
+    Token,
 )
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.support.charset import accent_map
@@ -29,10 +31,29 @@ STEMMED_LANGUAGES = ("en", "fr", "es", "pt")
 # accents typed as separate characters); apostrophes and hyphens separate words.
 WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])+")
 
+# Bump whenever analysis gives an index other terms or positions: an index made by an older
+# version is then re-analysed when opened (brain.search.index).
+ANALYSIS_VERSION = 2  # 2: sentences are SENTENCE_GAP positions apart
+# Sentences are this many positions apart, more than any proximity search allows, so a phrase
+# never matches across a sentence end. An end: . ! ? ؟ … (before a space) or a line break.
+SENTENCE_GAP = 50
+_SENTENCE_END = re.compile(r"[.!?\u061f\u2026\u3002][^\w\s]*\s|\n")
+
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, dagger alef, tatweel
-_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
-_ARABIC_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
-_ARABIC_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+# Hamza seats unify (مسؤول, مسئول), alef maqsura is yeh, teh marbuta is heh (as often typed).
+_ARABIC_LETTERS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "ء", "ئ": "ء", "ى": "ي", "ة": "ه"}
+)
+# The article with the prepositions and conjunctions that fuse with it, longest first. Bare
+# ب/ك/ل/ف are not stripped: they begin too many words (برنامج, كبير, لجنة, فكرة).
+_ARABIC_ARTICLES = ("وبال", "وكال", "ولل", "وال", "فال", "بال", "كال", "لل", "ال")
+_ARABIC_PRONOUNS = ("هما", "هم", "ها", "نا")
+# Plural, dual and verb endings: (ending, shortest word it comes off, what replaces it). ات is
+# read as the plural of a ة noun; ون/ين/ان need a base of four letters (قانون, تمكين, إنسان).
+_ARABIC_PLURALS = (("ات", 4, "ه"), ("ون", 6, ""), ("ين", 6, ""), ("ان", 6, ""), ("وا", 5, ""))
+# Per language, on top of ANALYSIS_VERSION: bump a language's number when only its terms change;
+# an index made before then has that language's posts queued to be indexed again.
+ANALYSIS_VERSIONS = {"ar": 2}  # ar 2: the light stemmer of issue 12 (bench/arabic_stemmers.py)
 
 
 def normalise_arabic(word: str) -> str:
@@ -40,17 +61,49 @@ def normalise_arabic(word: str) -> str:
 
 
 def stem_arabic(word: str) -> str:
-    """Light stemming: the article and common affixes go, the word's pattern stays."""
+    """Light stemming: the article, clitics and inflections go, the word itself stays.
+
+    Length guards decide what a light stemmer cannot know without a lexicon, in favour of
+    keeping different words apart (tests/search_eval/arabic_words.tsv, bench/arabic_stemmers.py):
+    the teh marbuta and the nisba yeh stay on a base of three letters (عملة "currency" is not
+    عمل "work", جمعية "association" is not جمع "collect", محلية "local" is not محل "shop") and
+    go on a longer one (قانوني "legal" is قانون "law"); a sound feminine plural ات is read as
+    the plural of a ة noun (عملات is عملة)."""
     word = normalise_arabic(word)
-    if len(word) > 3 and word.startswith("و"):
-        word = word[1:]
     for article in _ARABIC_ARTICLES:
         if word.startswith(article) and len(word) - len(article) >= 2:
             word = word[len(article) :]
             break
-    for suffix in _ARABIC_SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-            word = word[: -len(suffix)]
+    if word.startswith("و"):
+        # Conjunction or the word's first letter (وظيفة, وقت): it goes when what is left still
+        # stems to three letters. The choice depends on the stem only, so all forms agree.
+        rest = _arabic_suffixes(word[1:])
+        if len(rest) >= 3:
+            return rest
+    return _arabic_suffixes(word)
+
+
+def _arabic_suffixes(word: str) -> str:
+    for pronoun in _ARABIC_PRONOUNS:
+        # هم after alef is the word's own (تفاهم, مساهم), not "their".
+        if word.endswith(pronoun) and len(word) - len(pronoun) >= 2:
+            if not (pronoun == "هم" and word.endswith("اهم")):
+                word = word[: -len(pronoun)]
+                # A teh marbuta is written ت before a pronoun (جمعيتنا); a short word's ت is
+                # its own (بيتها, وقتها).
+                if word.endswith("ت") and not word.endswith("ات") and len(word) >= 4:
+                    word = word[:-1] + "ه"
+            break
+    for ending, shortest, replacement in _ARABIC_PLURALS:
+        if word.endswith(ending) and len(word) >= shortest:
+            word = word[: -len(ending)] + replacement
+            break
+    # ية becomes ي (the nisba rule decides next); any other teh marbuta goes on a long base.
+    if (word.endswith("يه") and len(word) >= 3) or (word.endswith("ه") and len(word) >= 5):
+        word = word[:-1]
+    # The nisba (and "my") goes on a base of four letters or more.
+    if word.endswith("ي") and len(word) >= 5:
+        word = word[:-1]
     return word
 
 
@@ -70,6 +123,67 @@ class FoldFilter(Filter):
             yield token
 
 
+class SentenceTokenizer(RegexTokenizer):
+    """Words, as RegexTokenizer finds them, each told the number of its sentence."""
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        if not tokenize:
+            yield from super().__call__(
+                value,
+                positions,
+                chars,
+                keeporiginal,
+                removestops,
+                start_pos,
+                start_char,
+                tokenize,
+                mode,
+                **kwargs,
+            )
+            return
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        sentence, previous_end = 0, 0
+        for pos, match in enumerate(self.expression.finditer(value)):
+            if _SENTENCE_END.search(value, previous_end, match.start()):
+                sentence += 1
+            previous_end = match.end()
+            token.text = match.group(0)
+            token.boost = 1.0
+            token.sentence = sentence
+            if keeporiginal:
+                token.original = token.text
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            yield token
+
+
+class SentenceGapFilter(Filter):
+    """Moves each sentence SENTENCE_GAP positions further than the one before. Last in the
+    chain, because removing stop words numbers the remaining words afresh."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            if token.positions:
+                token.pos += SENTENCE_GAP * getattr(token, "sentence", 0)
+            yield token
+
+
 def _folded_stopwords(language: str) -> frozenset[str]:
     words = stopwords_for_language(language)
     return frozenset(_fold(w) for w in words)
@@ -82,14 +196,14 @@ def _fold(text: str) -> str:
 
 
 def _base():
-    return RegexTokenizer(WORD) | FoldFilter() | LowercaseFilter()
+    return SentenceTokenizer(WORD) | FoldFilter() | LowercaseFilter()
 
 
 @cache
 def analyzer_for(language: str):
     """The analyzer for content in *language* (anything unknown gets plain folding)."""
     if language == "ar":
-        return _base() | ArabicStemFilter()
+        return _base() | ArabicStemFilter() | SentenceGapFilter()
     chain = _base() | CharsetFilter(accent_map)
     if language in STEMMED_LANGUAGES:
         chain = (
@@ -97,7 +211,7 @@ def analyzer_for(language: str):
             | StopFilter(stoplist=_folded_stopwords(language), minsize=1)
             | StemFilter(stemfn=stemmer_for_language(language), cachesize=50_000)
         )
-    return chain
+    return chain | SentenceGapFilter()
 
 
 def terms(text: str, language: str) -> list[str]:

@@ -9,6 +9,7 @@ next drain replays them (re-indexing a post is idempotent).
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -19,13 +20,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 from whoosh import index as whoosh_index
+from whoosh.fields import TEXT
 from whoosh.searching import Searcher
 
 from brain.models import Cooperation, Post, SearchOutbox, Topic
 from brain.permissions import is_public_post, public_post_clause
+from brain.search.analysis import ANALYSIS_VERSION, ANALYSIS_VERSIONS
 from brain.search.schema import MEETING_FIELDS, build_schema, content_field, meeting_field
 from brain.search.snapshot import OpenFiles, Snapshot, open_snapshot
 
@@ -35,6 +38,8 @@ _indexable_rows = public_post_clause()
 BATCH = 500
 # compound=False: opening a searcher maps segment files instead of copying them into memory.
 WRITER_ARGS = {"compound": False}
+# Beside the index: the brain.search.analysis versions that analysed its documents.
+VERSION_FILE = "analysis-version"
 
 
 def document(post: Post) -> dict:
@@ -138,10 +143,10 @@ class Indexer:
                 if self._ix is None or self._ix_pid != os.getpid():
                     self.directory.mkdir(parents=True, exist_ok=True)
                     if whoosh_index.exists_in(str(self.directory)):
-                        self._ix = whoosh_index.open_dir(str(self.directory))
-                        self._add_new_fields()
+                        self._open_existing()
                     else:
                         self._ix = whoosh_index.create_in(str(self.directory), build_schema())
+                        self._write_version()
                     self._ix_pid = os.getpid()
         return self._ix
 
@@ -164,7 +169,63 @@ class Indexer:
             finally:
                 self._holding.depth = 0
 
-    def _add_new_fields(self) -> None:
+    def _open_existing(self) -> None:
+        """Open the index on disk, brought up to this version's schema and analysis."""
+        try:
+            self._ix = whoosh_index.open_dir(str(self.directory))
+        except (AttributeError, ImportError) as error:
+            # Whoosh keeps the analyzers in the index, pickled: the analysis code they name
+            # is gone. Start empty; every post is queued to be indexed again.
+            log.warning("The search index cannot be read by this version (%s): re-indexing", error)
+            self._ix = whoosh_index.create_in(str(self.directory), build_schema())
+            self._reanalyse()
+            return
+        stamp = self._stamp()
+        every_post = stamp.get("version") != ANALYSIS_VERSION
+        self._add_new_fields(enqueue=not every_post)
+        if every_post:
+            self._reanalyse()
+        else:
+            done = stamp.get("languages", {})
+            changed = [lang for lang, v in ANALYSIS_VERSIONS.items() if done.get(lang, 1) != v]
+            if changed:
+                self._reanalyse(changed)
+
+    def _stamp(self) -> dict:
+        try:
+            stamp = json.loads((self.directory / VERSION_FILE).read_text())
+        except (OSError, ValueError):
+            return {}  # an index made before the file existed
+        return stamp if isinstance(stamp, dict) else {}
+
+    def _write_version(self) -> None:
+        stamp = {"version": ANALYSIS_VERSION, "languages": ANALYSIS_VERSIONS}
+        (self.directory / VERSION_FILE).write_text(json.dumps(stamp) + "\n")
+
+    def _reanalyse(self, languages: list[str] | None = None) -> None:
+        """An index analysed by an older version: its text fields get this version's
+        analyzers (Whoosh keeps them in the index), and every post (in *languages*, when
+        only theirs changed) is queued to be indexed again. Until the indexer reaches a
+        post, it is found as the old analysis had it."""
+        writer = self._ix.writer(**WRITER_ARGS)
+        for name, field in build_schema().items():
+            if isinstance(field, TEXT) and name in self._ix.schema.names():
+                writer.remove_field(name)
+                writer.add_field(name, field)
+        writer.commit()
+        self._ix = whoosh_index.open_dir(str(self.directory))
+        with Session(self.engine) as session:
+            posts = select(Post.id).join(Post.topic).where(_indexable_rows)
+            if languages is not None:
+                posts = posts.where(Post.language.in_(languages))
+            post_ids = session.scalars(posts)
+            rows = [{"post_id": post_id} for post_id in post_ids]
+            if rows:
+                session.execute(insert(SearchOutbox), rows)
+            session.commit()
+        self._write_version()
+
+    def _add_new_fields(self, enqueue: bool = True) -> None:
         """Give an index made by an older version the fields added since. Documents indexed
         before lack them until `brain search rebuild`, except the cooperation posts when the
         Meeting Point's own fields are new: those are queued to be indexed again."""
@@ -180,7 +241,7 @@ class Indexer:
             writer.add_field(name, field)
         writer.commit()
         self._ix = whoosh_index.open_dir(str(self.directory))
-        if any(name in MEETING_FIELDS for name, _field in missing):
+        if enqueue and any(name in MEETING_FIELDS for name, _field in missing):
             self._enqueue_cooperation_posts()
 
     def _enqueue_cooperation_posts(self) -> None:
@@ -347,6 +408,7 @@ class Indexer:
                 shutil.rmtree(self.directory)
             self.directory.mkdir(parents=True)
             self._ix = whoosh_index.create_in(str(self.directory), build_schema())
+            self._write_version()
             self._ix_pid = os.getpid()
             self._forget_searcher()
             args = dict(WRITER_ARGS, limitmb=256)
@@ -376,6 +438,9 @@ class Indexer:
 
     def check(self) -> dict[str, list[int]]:
         """Drift between database and index: posts missing from it, and entries to remove."""
+        # Opening first: an index analysed by an older version queues its posts again, and
+        # they are then counted as pending rather than left unreported.
+        self.index()
         with Session(self.engine) as session:
             expected = set(session.scalars(select(Post.id).join(Post.topic).where(_indexable_rows)))
             pending = set(session.scalars(select(SearchOutbox.post_id)))

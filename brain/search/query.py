@@ -2,8 +2,17 @@
 
 The parser raises on some inputs and lets ``*`` or ``field:`` scan the whole index, so the text
 is read here instead: words and "quoted phrases" must all match, -word or -"phrase" excludes,
-and everything else is just text. Each post is matched in its own language: the whole query is
-analysed once per content language and searched in that language's field.
+and everything else is just text. A post is indexed in its own language's field only, so the
+query is one alternative per content language: every wanted item analysed as that language.
+
+Glossary terms (brain.search.glossary) stand for their concept. A concept matches, in each
+language, any of its terms there, and, ranked lower, the terms of its narrower concepts; the
+same query therefore finds the same posts whichever language or listed variant it is typed
+in. The typed language's terms count fully, the other languages' less (EXPANSION_BOOST). A
+term of several words matches when its words come in order, close together (PROXIMITY), in
+one sentence (the analyzer puts sentences far apart). A "quoted" term is matched exactly,
+in every language as typed and as each equivalent in its own language, without narrower
+concepts: quoting asks for those words.
 """
 
 from __future__ import annotations
@@ -11,16 +20,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from whoosh import query as q
 
 from brain.search import glossary
-from brain.search.analysis import terms
+from brain.search.analysis import fold, terms
 from brain.search.schema import LANGUAGES, content_field
 
 MAX_QUERY_CHARS = 300
 MAX_ITEMS = 12
-EXPANSION_BOOST = 0.4  # equivalents found through the glossary rank below exact matches
+EXPANSION_BOOST = 0.4  # a concept's terms in the other languages rank below the typed one's
+NARROWER_BOOST = 0.2  # narrower concepts rank below the concept's own terms
+# The words of an unquoted multi-word term may be this many positions apart (1: adjacent),
+# stop words not counted: "fair trade" finds "fair and ethical trade", not "trade fair".
+PROXIMITY = 3
 
 _ITEM = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
@@ -48,10 +62,12 @@ class ParsedQuery:
 
 @dataclass
 class Expansion:
-    """Glossary equivalents added to the query, to be shown to the searcher."""
+    """A glossary concept found in the query and what it added, to be shown to the searcher."""
 
-    written: str
-    equivalents: list[tuple[str, str]]  # (language, term)
+    written: str  # as typed
+    equivalents: list[tuple[str, str]]  # (language, term): the concept's other terms
+    narrower: list[dict[str, str]] = field(default_factory=list)  # language → preferred term
+    quoted: bool = False  # a quoted phrase: the equivalents were searched as exact phrases
 
 
 def parse(text: str) -> ParsedQuery:
@@ -73,15 +89,28 @@ def parse(text: str) -> ParsedQuery:
 FieldOf = Callable[[str], str]  # language → the field its text is indexed in
 
 
-def _match(text: str, language: str, field_of: FieldOf, boost: float = 1.0) -> q.Query | None:
-    """*text* in *language*'s field: a term, or a phrase when it analyses to several terms."""
-    words = terms(text, language)
+@lru_cache(maxsize=20_000)
+def _analysed(text: str, language: str) -> tuple[str, ...]:
+    """terms(), remembered: a broad concept brings hundreds of glossary terms to analyse."""
+    return tuple(terms(text, language))
+
+
+def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+    n = len(shorter)
+    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+def _match(
+    text: str, language: str, field_of: FieldOf, boost: float = 1.0, slop: int = 1
+) -> q.Query | None:
+    """*text* in *language*'s field: a term, or its words in order at most *slop* apart."""
+    words = _analysed(text, language)
     if not words:
         return None
     fieldname = field_of(language)
     if len(words) == 1:
         return q.Term(fieldname, words[0], boost=boost)
-    return q.Phrase(fieldname, words, boost=boost)
+    return q.Phrase(fieldname, words, slop=slop, boost=boost)
 
 
 def _all_of(parts: list[q.Query | None]) -> q.Query | None:
@@ -98,6 +127,114 @@ def _any_of(parts: list[q.Query | None]) -> q.Query | None:
     return parts[0] if len(parts) == 1 else q.Or(parts)
 
 
+@dataclass
+class _Concept:
+    """A glossary term found in the query: the words it covers and the concepts it names."""
+
+    match: glossary.Match
+    written: str
+    quoted: bool
+    narrower: tuple[glossary.Concept, ...]
+
+    def terms_in(self, language: str) -> list[tuple[str, float, int]]:
+        """(term, boost, slop) to look for in *language*, each analysed term once."""
+        own = 1.0 if language in self.match.languages else EXPANSION_BOOST
+        slop = 1 if self.quoted else PROXIMITY
+        listed = [(t, own) for c in self.match.concepts for t in c.terms.get(language, ())]
+        if self.quoted:
+            listed.insert(0, (self.written, 1.0))  # exact as typed, in every language
+        seen, found = set(), []
+        for term, boost in listed:
+            key = _analysed(term, language)
+            if key and key not in seen:
+                seen.add(key)
+                # A phrase scores the sum of its words: each term of a concept should count
+                # once, however many words it has, for the boosts to rank as they say.
+                found.append((term, boost / len(key), slop))
+        own_keys = list(seen)
+        for concept in self.narrower:
+            for term in concept.terms.get(language, ()):
+                key = _analysed(term, language)
+                # "worker cooperative" finds nothing that "cooperative" does not: skipping
+                # it keeps a broad concept's query small (29 narrower concepts for that one).
+                if key and key not in seen and not any(_contains(key, k) for k in own_keys):
+                    seen.add(key)
+                    found.append((term, NARROWER_BOOST / len(key), slop))
+        return found
+
+    def expansions(self) -> list[Expansion]:
+        typed = fold(self.written)
+        return [
+            Expansion(
+                self.written,
+                [
+                    (lang, term)
+                    for lang in LANGUAGES
+                    for term in concept.terms.get(lang, ())
+                    if fold(term) != typed
+                ],
+                [
+                    {lang: c.terms[lang][0] for lang in LANGUAGES if c.terms.get(lang)}
+                    for c in self.narrower
+                ],
+                quoted=self.quoted,
+            )
+            for concept in self.match.concepts
+        ]
+
+
+def _concepts(wanted: list[Item]) -> tuple[list[_Concept | Item], list[_Concept]]:
+    """*wanted* with each glossary term in it replaced by its concept(s): terms are looked
+    for among consecutive plain words, and as whole quoted phrases."""
+    parts: list[_Concept | Item] = []
+    found: list[_Concept] = []
+
+    def add(match: glossary.Match, written: str, quoted: bool) -> None:
+        narrower = () if quoted else _narrower(match)
+        concept = _Concept(match, written, quoted, narrower)
+        parts.append(concept)
+        found.append(concept)
+
+    run: list[Item] = []
+
+    def end_run() -> None:
+        words = [item.text for item in run]
+        position = 0
+        for match in glossary.find(words):
+            parts.extend(run[position : match.start])
+            add(match, " ".join(words[match.start : match.start + match.length]), False)
+            position = match.start + match.length
+        parts.extend(run[position:])
+        run.clear()
+
+    for item in wanted:
+        if not item.phrase:
+            run.append(item)
+            continue
+        end_run()
+        match = glossary.lookup(item.text)
+        if match is None:
+            parts.append(item)
+        else:
+            add(match, item.text, True)
+    end_run()
+    return parts, found
+
+
+def _narrower(match: glossary.Match) -> tuple[glossary.Concept, ...]:
+    own = {concept.key for concept in match.concepts}
+    found: dict[str, glossary.Concept] = {}
+    for concept in match.concepts:
+        for child in glossary.narrower(concept):
+            if child.key not in own:
+                found.setdefault(child.key, child)
+    return tuple(found.values())
+
+
+def _stop_word_anywhere(item: Item) -> bool:
+    return any(not terms(item.text, lang) for lang in LANGUAGES)
+
+
 def build(
     parsed: ParsedQuery, field_of: FieldOf = content_field
 ) -> tuple[q.Query | None, list[Expansion]]:
@@ -106,33 +243,32 @@ def build(
     wanted = parsed.wanted
     if not wanted:
         return None, []
-    # Glossary terms are looked for among consecutive plain words.
-    words = [item.text for item in wanted if not item.phrase]
-    word_positions = [i for i, item in enumerate(wanted) if not item.phrase]
-    found = glossary.find(words)
+    parts, concepts = _concepts(wanted)
+    if concepts:
+        # Beside a concept, which is searched in every language, a word that some language
+        # stops ("in", "de", "a") would be required in the others' posts: it is left out.
+        parts = [p for p in parts if not (isinstance(p, Item) and _stop_word_anywhere(p))]
 
-    exact = _any_of(
-        [_all_of([_match(item.text, lang, field_of) for item in wanted]) for lang in LANGUAGES]
-    )
-    alternatives = [exact]
-    expansions = []
-    for match in found:
-        covered = set(word_positions[match.start : match.start + match.length])
-        rest = [item for i, item in enumerate(wanted) if i not in covered]
-        written = " ".join(words[match.start : match.start + match.length])
-        added = []
-        for lang, lang_terms in match.concept.terms.items():
-            equivalents = _any_of(
-                [_match(term, lang, field_of, EXPANSION_BOOST) for term in lang_terms]
-            )
-            if equivalents is None:
+    alternatives = []
+    for language in LANGUAGES:
+        required: list[q.Query | None] = []
+        for part in parts:
+            if isinstance(part, Item):
+                required.append(_match(part.text, language, field_of))
                 continue
-            alternatives.append(
-                _all_of([equivalents, *[_match(item.text, lang, field_of) for item in rest]])
+            listed = part.terms_in(language)
+            if not listed:  # a concept with no term in this language: as typed
+                listed = [(part.written, 1.0, 1 if part.quoted else PROXIMITY)]
+            either = _any_of(
+                [_match(term, language, field_of, boost, slop) for term, boost, slop in listed]
             )
-            added.extend((lang, term) for term in lang_terms)
-        expansions.append(Expansion(written, added))
+            if either is None:
+                break  # the concept cannot be found in this language
+            required.append(either)
+        else:
+            alternatives.append(_all_of(required))
 
+    expansions = [expansion for concept in concepts for expansion in concept.expansions()]
     query = _any_of(alternatives)
     if query is None:
         return None, expansions
