@@ -230,7 +230,7 @@ def _in_glossary(entry: str) -> bool:
 
 
 def query_cases(generator: corpus.TextGenerator) -> list[QueryCase]:
-    """Five queries; common words are taken from the top of the English ranking, skipping
+    """Six queries; common words are taken from the top of the English ranking, skipping
     glossary terms so that only the glossary case is expanded."""
     english = corpus.VOCABULARIES["en"].content
     words = [w for w in english if " " not in w and not _in_glossary(w)]
@@ -238,6 +238,9 @@ def query_cases(generator: corpus.TextGenerator) -> list[QueryCase]:
     concept = generator.featured
     glossary_text = concept.terms["en"][0]
     equivalents = [t for lang_terms in concept.terms.values() for t in lang_terms]
+    # A second concept in the same query (issue 12): both expanded, both required.
+    other = next(c for c in generator.concepts if c is not concept)
+    other_equivalents = [t for lang_terms in other.terms.values() for t in lang_terms]
     return [
         QueryCase("rare term", corpus.RARE_TERM, _quoted(corpus.RARE_TERM)),
         QueryCase("common term", words[0], _quoted(words[0])),
@@ -246,16 +249,21 @@ def query_cases(generator: corpus.TextGenerator) -> list[QueryCase]:
         ),
         QueryCase("phrase", f'"{phrase}"', _quoted(phrase)),
         QueryCase("glossary term", glossary_text, " OR ".join(map(_quoted, equivalents))),
+        QueryCase(
+            "two concepts",
+            f"{glossary_text} {other.terms['en'][0]}",
+            f"({' OR '.join(map(_quoted, equivalents))}) AND "
+            f"({' OR '.join(map(_quoted, other_equivalents))})",
+        ),
     ]
 
 
 def _as_the_view(text: str) -> tuple[search.Results, list]:
     """What search_page does before rendering: readable boards, search, the posts."""
     boards, unreadable = queries.boards_by_access(current_user)
-    results = search.search(
-        text, [b.id for b in boards], search.Filters(), unreadable_board_ids=unreadable
-    )
-    return results, search_views._load(results.hits)
+    readable = [b.id for b in boards]
+    results = search.search(text, readable, search.Filters(), unreadable_board_ids=unreadable)
+    return results, search_views._load(results.hits, readable)
 
 
 def time_search(app, text: str, member_id: int | None, runs: int):
