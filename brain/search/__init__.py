@@ -247,6 +247,8 @@ def _matching(searcher, query: q.Query) -> set[int]:
                 break
             found &= _matching(searcher, part)
         return found
+    if isinstance(query, q.AndMaybe):  # the optional part only ranks
+        return _matching(searcher, query.a)
     if isinstance(query, q.AndNot):
         return _matching(searcher, query.a) - _matching(searcher, query.b)
     return set(searcher.docs_for_query(query))  # phrases: positions are Whoosh's business

@@ -33,7 +33,8 @@ WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06
 
 # Bump whenever analysis gives an index other terms or positions: an index made by an older
 # version is then re-analysed when opened (brain.search.index).
-ANALYSIS_VERSION = 2  # 2: sentences are SENTENCE_GAP positions apart
+# 2: sentences are SENTENCE_GAP positions apart; 3: a paragraph or list item ends a sentence.
+ANALYSIS_VERSION = 3
 # Sentences are this many positions apart, more than any proximity search allows, so a phrase
 # never matches across a sentence end. An end: . ! ? ؟ … (before a space) or a line break.
 SENTENCE_GAP = 50
@@ -53,7 +54,25 @@ _ARABIC_PRONOUNS = ("هما", "هم", "ها", "نا")
 _ARABIC_PLURALS = (("ات", 4, "ه"), ("ون", 6, ""), ("ين", 6, ""), ("ان", 6, ""), ("وا", 5, ""))
 # Per language, on top of ANALYSIS_VERSION: bump a language's number when only its terms change;
 # an index made before then has that language's posts queued to be indexed again.
-ANALYSIS_VERSIONS = {"ar": 2}  # ar 2: the light stemmer of issue 12 (bench/arabic_stemmers.py)
+# ar 2: the light stemmer of issue 12 (bench/arabic_stemmers.py). fr 2: acronyms that are stop
+# words stay, elided conjunctions go. pt 2: plurals in -ões/-ães/-ais/-eis join their singular.
+ANALYSIS_VERSIONS = {"ar": 2, "fr": 2, "pt": 2}
+# An acronym written in capitals is a name even where its letters spell a stop word: the
+# French AVEC (village savings and loan associations), WHO, ONU.
+ACRONYM_LENGTH = 3
+# French elided words the stop list lacks ("jusqu'à", "lorsqu'il"); l' d' qu' s' n' c' j' m'
+# t' are in it.
+_FRENCH_ELIDED = frozenset({"jusqu", "lorsqu", "puisqu", "quoiqu"})
+# Portuguese plurals the Snowball stemmer, given folded text, leaves apart from their singular
+# (organizações/organização, sociais/social, possíveis/possível): (ending, shortest word, singular).
+_PORTUGUESE_PLURALS = (
+    ("oes", 5, "ao"),
+    ("aes", 5, "ao"),
+    ("aos", 5, "ao"),
+    ("ais", 6, "al"),
+    ("eis", 6, "el"),
+    ("ois", 6, "ol"),
+)
 
 
 def normalise_arabic(word: str) -> str:
@@ -112,6 +131,51 @@ class ArabicStemFilter(Filter):
         for token in tokens:
             token.text = stem_arabic(token.text)
             yield token
+
+
+class AcronymFilter(Filter):
+    """Marks words written in capitals (ACRONYM_LENGTH letters or more), before lower case,
+    for the stop filter to keep."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.acronym = len(token.text) >= ACRONYM_LENGTH and token.text.isupper()
+            yield token
+
+
+class KeepAcronymsStopFilter(StopFilter):
+    """Whoosh's stop filter, but an acronym is never a stop word."""
+
+    def __call__(self, tokens):
+        position = None  # the words left are numbered afresh, as Whoosh's filter does
+        for token in tokens:
+            text = token.text
+            if getattr(token, "acronym", False) or (
+                len(text) >= self.min and text not in self.stops
+            ):
+                if token.positions:
+                    position = token.pos if position is None else position + 1
+                    token.pos = position
+                token.stopped = False
+                yield token
+            elif not token.removestops:
+                token.stopped = True
+                yield token
+
+
+class PortuguesePluralFilter(Filter):
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = singular_portuguese(token.text)
+            yield token
+
+
+def singular_portuguese(word: str) -> str:
+    """The singular of a folded Portuguese plural that the stemmer would keep apart."""
+    for ending, shortest, singular in _PORTUGUESE_PLURALS:
+        if word.endswith(ending) and len(word) >= shortest:
+            return word[: -len(ending)] + singular
+    return word
 
 
 class FoldFilter(Filter):
@@ -186,7 +250,8 @@ class SentenceGapFilter(Filter):
 
 def _folded_stopwords(language: str) -> frozenset[str]:
     words = stopwords_for_language(language)
-    return frozenset(_fold(w) for w in words)
+    extra = _FRENCH_ELIDED if language == "fr" else frozenset()
+    return frozenset(_fold(w) for w in words) | extra
 
 
 def _fold(text: str) -> str:
@@ -196,7 +261,7 @@ def _fold(text: str) -> str:
 
 
 def _base():
-    return SentenceTokenizer(WORD) | FoldFilter() | LowercaseFilter()
+    return SentenceTokenizer(WORD) | FoldFilter() | AcronymFilter() | LowercaseFilter()
 
 
 @cache
@@ -206,11 +271,10 @@ def analyzer_for(language: str):
         return _base() | ArabicStemFilter() | SentenceGapFilter()
     chain = _base() | CharsetFilter(accent_map)
     if language in STEMMED_LANGUAGES:
-        chain = (
-            chain
-            | StopFilter(stoplist=_folded_stopwords(language), minsize=1)
-            | StemFilter(stemfn=stemmer_for_language(language), cachesize=50_000)
-        )
+        chain = chain | KeepAcronymsStopFilter(stoplist=_folded_stopwords(language), minsize=1)
+        if language == "pt":
+            chain = chain | PortuguesePluralFilter()
+        chain = chain | StemFilter(stemfn=stemmer_for_language(language), cachesize=50_000)
     return chain | SentenceGapFilter()
 
 

@@ -157,3 +157,64 @@ def narrower(concept: Concept, path: Path | None = None) -> tuple[Concept, ...]:
                     following.append(child)
         frontier = following
     return tuple(found.values())
+
+
+@cache
+def _linked(path: Path) -> dict[str, frozenset[str]]:
+    """Each concept's key → the keys of the concepts it is linked to, in either direction,
+    by broader or related (itself included)."""
+    links: dict[str, set[str]] = defaultdict(set)
+    for concept in _load(path):
+        links[concept.key].add(concept.key)
+        for other in (*concept.broader, *concept.related):
+            links[concept.key].add(other)
+            links[other].add(concept.key)
+    return {key: frozenset(found) for key, found in links.items()}
+
+
+@cache
+def _homonym_tables(path: Path) -> dict[tuple[str, str], tuple[tuple[str, ...], ...]]:
+    """(language, concept key) → the analysed terms that begin with one of its terms of two
+    words or more and name a concept not linked to it (broader, narrower or related): there
+    the words name something else, as "banco comunitário" (a community bank) in "banco
+    comunitário de sementes" (a seed bank), or "international cooperation" in "International
+    Cooperative Alliance". A single word stays the head of whatever follows it."""
+    linked = _linked(path)
+    by_key = {concept.key: concept for concept in _load(path)}
+    found: dict[tuple[str, str], set[tuple[str, ...]]] = defaultdict(set)
+    for language, table in _tables(path).items():
+        by_start: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
+        for long in table:
+            by_start[long[:2]].append(long)
+        for short, owners in table.items():
+            if len(short) < 2:
+                continue
+            for long in by_start[short[:2]]:
+                if len(long) <= len(short) or long[: len(short)] != short:
+                    continue
+                others = table[long]
+                for owner in owners:
+                    kinds = {c.key for c in narrower(by_key[owner.key], path)}
+                    near = linked.get(owner.key, frozenset()) | kinds
+                    if not any(other.key in near for other in others):
+                        found[language, owner.key].add(long)
+    return {key: tuple(sorted(listed)) for key, listed in found.items()}
+
+
+def homonyms(
+    concept: Concept, language: str, path: Path | None = None
+) -> tuple[tuple[str, ...], ...]:
+    """The analysed terms in *language* in which a term of *concept* names something else."""
+    return _homonym_tables(path or GLOSSARY).get((language, concept.key), ())
+
+
+def kin(a: Concept, b: Concept, path: Path | None = None) -> bool:
+    """Whether *a* and *b* are kinds of one idea: one is a kind of the other, or both are
+    kinds of one concept (tontines and village savings and loan associations are both savings
+    groups). Related concepts are not: fair trade and South-South cooperation are two ideas."""
+    path = path or GLOSSARY
+    if set(a.broader) & set(b.broader):
+        return True
+    return any(c.key == b.key for c in narrower(a, path)) or any(
+        c.key == a.key for c in narrower(b, path)
+    )

@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -42,9 +43,23 @@ WRITER_ARGS = {"compound": False}
 VERSION_FILE = "analysis-version"
 
 
+# The end of a block (paragraph, list item, heading, quote, table cell…) or a line break: a
+# sentence ends there for the analyzer (brain.search.analysis), even without a full stop.
+_BLOCK_END = re.compile(
+    r"</(?:p|li|h[1-6]|blockquote|pre|div|tr|td|th|dd|dt|ul|ol|table)\s*>|<br\s*/?>|<hr\s*/?>",
+    re.IGNORECASE,
+)
+
+
+def text_of(html: str) -> str:
+    """A post's rendered HTML as text, one line a block."""
+    blocks = (Markup(part).striptags() for part in _BLOCK_END.split(html))  # noqa: S704
+    return "\n".join(block for block in blocks if block)
+
+
 def document(post: Post) -> dict:
     topic = post.topic
-    text = Markup(post.body_html).striptags()  # noqa: S704 - only to strip tags to text
+    text = text_of(post.body_html)
     if post.is_opening:
         text = f"{topic.title}\n{text}"
     fields = {

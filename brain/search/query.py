@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from whoosh import query as q
+from whoosh.query.spans import SpanNot
 
 from brain.search import glossary
 from brain.search.analysis import fold, terms
@@ -101,7 +102,12 @@ def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
 
 
 def _match(
-    text: str, language: str, field_of: FieldOf, boost: float = 1.0, slop: int = 1
+    text: str,
+    language: str,
+    field_of: FieldOf,
+    boost: float = 1.0,
+    slop: int = 1,
+    homonyms: tuple[tuple[str, ...], ...] = (),
 ) -> q.Query | None:
     """*text* in *language*'s field: a term, or its words in order at most *slop* apart."""
     words = _analysed(text, language)
@@ -110,7 +116,28 @@ def _match(
     fieldname = field_of(language)
     if len(words) == 1:
         return q.Term(fieldname, words[0], boost=boost)
-    return q.Phrase(fieldname, words, slop=slop, boost=boost)
+    phrase = q.Phrase(fieldname, words, slop=slop, boost=boost)
+    # Where the words begin a term of another concept, they name that one instead.
+    longer = [q.Phrase(fieldname, other) for other in homonyms if other[: len(words)] == words]
+    return _NotInside(phrase, _any_of(longer)) if longer else phrase
+
+
+class _NotInside(SpanNot):
+    """*a*'s matches that are not part of a match of *b*: Whoosh's SpanNot, which cannot
+    estimate its size for the matcher tree and reads *b* after *b* has run out."""
+
+    class _Matcher(SpanNot._Matcher):
+        def _get_spans(self):
+            if not (self.b.is_active() and self.a.id() == self.b.id()):
+                return self.a.spans()
+            inside = self.b.spans()
+            return [span for span in self.a.spans() if not any(span.overlaps(b) for b in inside)]
+
+    def estimate_size(self, ixreader) -> int:
+        return self.a.estimate_size(ixreader)
+
+    def estimate_min_size(self, ixreader) -> int:
+        return 0
 
 
 def _all_of(parts: list[q.Query | None]) -> q.Query | None:
@@ -161,6 +188,10 @@ class _Concept:
                     seen.add(key)
                     found.append((term, NARROWER_BOOST / len(key), slop))
         return found
+
+    def homonyms(self, language: str) -> tuple[tuple[str, ...], ...]:
+        """Longer terms in which this concept's words, in *language*, name another concept."""
+        return tuple(t for c in self.match.concepts for t in glossary.homonyms(c, language))
 
     def expansions(self) -> list[Expansion]:
         typed = fold(self.written)
@@ -231,8 +262,54 @@ def _narrower(match: glossary.Match) -> tuple[glossary.Concept, ...]:
     return tuple(found.values())
 
 
+def _is_name(item: Item) -> bool:
+    """A word written the same in every language: a name or a number."""
+    return item.text[:1].isupper() or any(char.isdigit() for char in item.text)
+
+
 def _stop_word_anywhere(item: Item) -> bool:
     return any(not terms(item.text, lang) for lang in LANGUAGES)
+
+
+def _kin_together(parts: list[_Concept | Item]) -> list[list[_Concept] | Item]:
+    """*parts*, the concepts of one family (glossary.kin) joined where the first of them
+    stands: "savings groups tontines" lists kinds of one idea, and a post about either is
+    wanted. Concepts of different families must all be found ("fair trade coffee")."""
+    joined: list[list[_Concept] | Item] = []
+    families: list[list[_Concept]] = []
+    for part in parts:
+        if isinstance(part, Item):
+            joined.append(part)
+            continue
+        family = next(
+            (
+                f
+                for f in families
+                if any(
+                    glossary.kin(a, b)
+                    for c in f
+                    for a in c.match.concepts
+                    for b in part.match.concepts
+                )
+            ),
+            None,
+        )
+        if family is None:
+            families.append([part])
+            joined.append(families[-1])
+        else:
+            family.append(part)
+    return joined
+
+
+def _concept_match(concept: _Concept, language: str, field_of: FieldOf) -> q.Query | None:
+    listed = concept.terms_in(language)
+    if not listed:  # a concept with no term in this language: as typed
+        listed = [(concept.written, 1.0, 1 if concept.quoted else PROXIMITY)]
+    others = concept.homonyms(language)
+    return _any_of(
+        [_match(term, language, field_of, boost, slop, others) for term, boost, slop in listed]
+    )
 
 
 def build(
@@ -244,29 +321,37 @@ def build(
     if not wanted:
         return None, []
     parts, concepts = _concepts(wanted)
+    parts = _kin_together(parts)
     if concepts:
         # Beside a concept, which is searched in every language, a word that some language
         # stops ("in", "de", "a") would be required in the others' posts: it is left out.
         parts = [p for p in parts if not (isinstance(p, Item) and _stop_word_anywhere(p))]
 
+    # The languages the query is written in, as its glossary terms tell: there, its other
+    # words are required too. Elsewhere they are words of another language (a French post on
+    # housing cooperatives does not say "policy"), so they only rank what the concepts find;
+    # names and numbers (capitalised, or with digits: "Puebla", "2030") are required in all.
+    typed_in = frozenset().union(*(c.match.languages for c in concepts)) if concepts else None
     alternatives = []
     for language in LANGUAGES:
         required: list[q.Query | None] = []
+        optional: list[q.Query | None] = []
         for part in parts:
             if isinstance(part, Item):
-                required.append(_match(part.text, language, field_of))
+                word = _match(part.text, language, field_of)
+                if typed_in is None or language in typed_in or _is_name(part):
+                    required.append(word)
+                else:
+                    optional.append(word)
                 continue
-            listed = part.terms_in(language)
-            if not listed:  # a concept with no term in this language: as typed
-                listed = [(part.written, 1.0, 1 if part.quoted else PROXIMITY)]
-            either = _any_of(
-                [_match(term, language, field_of, boost, slop) for term, boost, slop in listed]
-            )
+            either = _any_of([_concept_match(c, language, field_of) for c in part])
             if either is None:
                 break  # the concept cannot be found in this language
             required.append(either)
         else:
-            alternatives.append(_all_of(required))
+            wanted = _all_of(required)
+            extra = _any_of(optional)
+            alternatives.append(wanted if extra is None else q.AndMaybe(wanted, extra))
 
     expansions = [expansion for concept in concepts for expansion in concept.expansions()]
     query = _any_of(alternatives)
