@@ -18,12 +18,14 @@ concepts: quoting asks for those words.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from whoosh import matching
 from whoosh import query as q
-from whoosh.query.spans import SpanNot
+from whoosh.query.spans import Span, SpanNot
 
 from brain.search import glossary
 from brain.search.analysis import fold, terms
@@ -116,10 +118,129 @@ def _match(
     fieldname = field_of(language)
     if len(words) == 1:
         return q.Term(fieldname, words[0], boost=boost)
-    phrase = q.Phrase(fieldname, words, slop=slop, boost=boost)
+    phrase = _Phrase(fieldname, words, slop=slop, boost=boost)
     # Where the words begin a term of another concept, they name that one instead.
-    longer = [q.Phrase(fieldname, other) for other in homonyms if other[: len(words)] == words]
+    longer = [_Phrase(fieldname, other) for other in homonyms if other[: len(words)] == words]
     return _NotInside(phrase, _any_of(longer)) if longer else phrase
+
+
+class _Phrase(q.Phrase):
+    """Whoosh's Phrase, matched the same way (each word after the previous one, at most
+    *slop* positions on) but on the words' positions as integers: Whoosh's matcher makes a
+    Span object for every position of every word in every post that has all the words,
+    which was most of a glossary query's time (the words of "social economy" are common)."""
+
+    def matcher(self, searcher, context=None):
+        fieldname = self.fieldname
+        if fieldname not in searcher.schema:
+            return matching.NullMatcher()
+        field = searcher.schema[fieldname]
+        reader = searcher.reader()
+        words, frequencies = [], []
+        for word in self.words:
+            try:
+                word = field.to_bytes(word)
+            except ValueError:
+                return matching.NullMatcher()
+            if (fieldname, word) not in reader:  # a word absent from the field: no match
+                return matching.NullMatcher()
+            words.append(q.Term(fieldname, word))
+            frequencies.append(reader.doc_frequency(fieldname, word))
+        matchers = [word.matcher(searcher, context) for word in words]
+        rarest_first = sorted(range(len(words)), key=frequencies.__getitem__)
+        found = _NearMatcher(matchers, self.slop, rarest_first)
+        return matching.WrappingMatcher(found, boost=self.boost) if self.boost != 1.0 else found
+
+
+class _NearMatcher(matching.Matcher):
+    """The posts where the words come in order, each at most *slop* positions after the
+    previous one (Whoosh's SpanNear2 with ordered=True, mindist=1, for single words), scored
+    as the sum of the words' scores as Whoosh's intersection does. One loop leaps the words'
+    postings to the next post that has them all; positions are compared as integers."""
+
+    def __init__(self, matchers: list, slop: int, rarest_first: list[int] | None = None):
+        self._ms = matchers  # in the phrase's order
+        self._slop = slop
+        self._order = rarest_first or list(range(len(matchers)))  # the leaps' order
+        self._first = matchers[self._order[0]]
+        self._spans: list[Span] = []
+        self._active = all(m.is_active() for m in matchers)
+        if self._active:
+            self._find()
+
+    def _find(self) -> None:
+        """From the current post of the rarest word on, stop at the next one that matches."""
+        first = self._first
+        rest = [self._ms[i] for i in self._order[1:]]
+        while first.is_active():
+            target = first.id()
+            for m in rest:
+                if m.id() < target:
+                    m.skip_to(target)
+                    if not m.is_active():
+                        self._active = False
+                        return
+                if m.id() > target:
+                    first.skip_to(m.id())
+                    break
+            else:
+                spans = self._near()
+                if spans:
+                    self._spans = spans
+                    return
+                first.next()
+        self._active = False
+
+    def _near(self) -> list[Span]:
+        slop = self._slop
+        chains = {(p, p) for p in self._ms[0].value_as("positions")}
+        for m in self._ms[1:]:
+            positions = m.value_as("positions")
+            following = set()
+            for start, end in chains:
+                j = bisect_right(positions, end)  # the first position after the chain
+                while j < len(positions) and positions[j] - end <= slop:
+                    following.add((start, positions[j]))
+                    j += 1
+            if not following:
+                return []
+            chains = following
+        return [Span(start, end) for start, end in sorted(chains)]
+
+    def is_active(self) -> bool:
+        return self._active
+
+    def id(self) -> int:
+        return self._first.id()
+
+    def next(self) -> bool:
+        self._first.next()
+        self._find()
+        return False
+
+    def skip_to(self, target: int) -> bool:
+        if self._active and self._first.id() < target:
+            self._first.skip_to(target)
+            self._find()
+        return False
+
+    def spans(self) -> list[Span]:
+        return self._spans
+
+    def score(self) -> float:
+        return sum(m.score() for m in self._ms)
+
+    def weight(self) -> float:
+        return sum(m.weight() for m in self._ms)
+
+    def children(self) -> list:
+        return list(self._ms)
+
+    def copy(self) -> _NearMatcher:
+        return _NearMatcher([m.copy() for m in self._ms], self._slop, self._order)
+
+    def replace(self, minquality=0):
+        return self if self._active else matching.NullMatcher()
 
 
 class _NotInside(SpanNot):
@@ -148,10 +269,37 @@ def _all_of(parts: list[q.Query | None]) -> q.Query | None:
 
 
 def _any_of(parts: list[q.Query | None]) -> q.Query | None:
-    parts = [part for part in parts if part is not None]
-    if not parts:
+    """Any of *parts*, scored as the sum of those that match. Nested alternatives are
+    flattened and a term or phrase listed twice (two concepts of one family share terms: "social
+    economy" is one, and a narrower concept of the social and solidarity economy) is searched
+    once with the two boosts added, which scores the same."""
+    merged: dict[tuple, q.Query] = {}
+    for part in _alternatives(parts):
+        key = _leaf_key(part)
+        if key in merged:
+            merged[key] = merged[key].with_boost(merged[key].boost + part.boost)
+        else:
+            merged[key] = part
+    found = list(merged.values())
+    if not found:
         return None
-    return parts[0] if len(parts) == 1 else q.Or(parts)
+    return found[0] if len(found) == 1 else q.Or(found)
+
+
+def _alternatives(parts: list[q.Query | None]) -> Iterator[q.Query]:
+    for part in parts:
+        if type(part) is q.Or and part.boost == 1.0 and not part.minmatch and not part.scale:
+            yield from _alternatives(part.subqueries)
+        elif part is not None:
+            yield part
+
+
+def _leaf_key(part: q.Query) -> tuple:
+    if type(part) is q.Term:
+        return ("term", part.fieldname, part.text)
+    if type(part) is _Phrase:
+        return ("phrase", part.fieldname, tuple(part.words), part.slop)
+    return ("other", id(part))
 
 
 @dataclass
