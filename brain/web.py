@@ -33,7 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
 
-from brain import commits, i18n, permissions, settings
+from brain import avatars, commits, i18n, permissions, settings
 from brain.database import InvalidText
 from brain.extensions import db, limiter
 from brain.ops import submissions
@@ -474,6 +474,8 @@ def init_app(app: Flask) -> None:
         language_name=language_name,
         member_link=member_link,
         member_name=member_name,
+        avatar_initials=avatars.initials,
+        avatar_colour=avatars.colour_index,
         board_link=board_link,
         content_languages=i18n.content_language_codes(),
         action_name=action_name,
