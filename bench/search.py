@@ -239,7 +239,18 @@ def query_cases(generator: corpus.TextGenerator) -> list[QueryCase]:
     glossary_text = concept.terms["en"][0]
     equivalents = [t for lang_terms in concept.terms.values() for t in lang_terms]
     # A second concept in the same query (issue 12): both expanded, both required.
-    other = next(c for c in generator.concepts if c is not concept)
+    # Not a kind of the first (nor of one idea with it): a family is OR'd, not required.
+    listed = {c.key: c for c in glossary.concepts()}
+    other = next(
+        c
+        for c in generator.concepts
+        if c.key != concept.key
+        and not (
+            c.key in listed
+            and concept.key in listed
+            and glossary.kin(listed[c.key], listed[concept.key])
+        )
+    )
     other_equivalents = [t for lang_terms in other.terms.values() for t in lang_terms]
     return [
         QueryCase("rare term", corpus.RARE_TERM, _quoted(corpus.RARE_TERM)),

@@ -190,7 +190,6 @@ def _report(outcomes: list[Outcome], language_of: dict[str, str]) -> tuple[float
     return recall, "\n".join(lines) + "\n"
 
 
-@pytest.mark.xfail(reason="issue 12: search does not meet the evaluation yet", strict=False)
 def test_search_finds_the_idea_in_every_language_and_not_the_traps(evaluation_posts):
     board_id, keys = evaluation_posts
     language_of = {post["id"]: post["language"] for post in POSTS}

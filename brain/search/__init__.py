@@ -19,14 +19,12 @@ from pathlib import Path
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from whoosh import highlight
 from whoosh import query as q
-from whoosh.reading import TermNotFound
 
-from brain.search import outbox
+from brain.search import concepts, excerpts, outbox, vectors
 from brain.search.index import Indexer
 from brain.search.query import Expansion, build, parse
-from brain.search.schema import content_field, meeting_field
+from brain.search.schema import MEETING, POSTS, Fields, meeting_field
 
 log = logging.getLogger(__name__)
 PER_PAGE = 20
@@ -129,16 +127,39 @@ def _restrictions(
     return (q.And(parts) if parts else None), mask
 
 
-_FORMATTER = highlight.HtmlFormatter(tagname="mark", between=" … ")
-_FRAGMENTER = highlight.ContextFragmenter(maxchars=240, surround=60)
+class _Highlighted:
+    """The words to mark in a hit's text, per language: the query's words in that language's
+    field, and the words of the glossary terms its concept tags stand for."""
+
+    def __init__(self, query: q.Query, fields: Fields = POSTS):
+        self._terms = [(name, text) for name, text in query.iter_all_terms() if text]
+        self._fields = fields
+        self._words: dict[str, frozenset[str]] = {}
+
+    def __call__(self, language: str) -> frozenset[str]:
+        if language not in self._words:
+            fields = self._fields
+            text_fields = {fields.text(language), fields.words(language)}
+            tag_field = fields.concepts(language)
+            words: set[str] = set()
+            for name, text in self._terms:
+                text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+                if name in text_fields:
+                    words.add(text)
+                elif name == tag_field:
+                    words |= concepts.words_of(text, language)
+            self._words[language] = frozenset(words)
+        return self._words[language]
 
 
-def _excerpt(hit) -> Markup:
+def _excerpt(hit, highlighted: _Highlighted) -> Markup:
     text = hit.get("text", "")
-    fieldname = content_field(hit.get("language", "und"))
-    marked = hit.highlights(fieldname, text=text, top=2)
-    if marked:
-        return Markup(marked)  # noqa: S704 - HtmlFormatter escapes all text (test_search)
+    language = hit.get("language", "und")
+    words = highlighted(language)
+    if words:
+        marked = excerpts.excerpt(text, language, words)
+        if marked is not None:
+            return marked
     return escape(text[:240] + ("…" if len(text) > 240 else ""))
 
 
@@ -162,28 +183,15 @@ def search(
     page = max(1, min(page, MAX_PAGE))
     wanted, mask = _restrictions(readable_board_ids, unreadable_board_ids, filters or Filters())
     with _reading() as searcher:
-        found = searcher.search(
-            query,
-            limit=page * PER_PAGE,
-            filter=wanted,
-            mask=mask,
-            sortedby="created" if newest_first else None,
-            reverse=newest_first,
-            terms=False,
+        found = vectors.search(
+            searcher, query, page * PER_PAGE, wanted=wanted, mask=mask, newest_first=newest_first
         )
-        found.fragmenter = _FRAGMENTER
-        found.formatter = _FORMATTER
-        scored = found.scored_length()
-        if scored < page * PER_PAGE:
-            results.total = scored  # every match was collected: the count is exact
-        else:
-            # Counting every match exactly walks them all a second time; the index's estimate
-            # (an upper bound) is enough to say "about N" and to paginate.
-            results.total = max(scored, found.q.estimate_size(searcher.reader()))
-            results.estimated = True
+        results.total = found.total
         results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
-        for hit in found[(page - 1) * PER_PAGE : page * PER_PAGE]:
-            results.hits.append(Hit(int(hit["post_id"]), _excerpt(hit)))
+        highlighted = _Highlighted(query)
+        for docnum in found.docnums[(page - 1) * PER_PAGE : page * PER_PAGE]:
+            stored = searcher.stored_fields(docnum)
+            results.hits.append(Hit(int(stored["post_id"]), _excerpt(stored, highlighted)))
     return results
 
 
@@ -220,38 +228,16 @@ def cooperation_topics(text: str) -> set[int] | None:
     """Cooperation posts whose opening post (title, description and details) matches *text*,
     at most MEETING_TEXT_LIMIT; None when *text* holds no searchable word. Unscored: the page
     lists by activity, so ranking every match would be wasted."""
-    query, _expansions = build(parse(text), meeting_field)
+    query, _expansions = build(parse(text), MEETING)
     if query is None:
         return None
     with _reading() as searcher:
         topic_of = _topic_reader(searcher)
-        found = sorted(_matching(searcher, query))[:MEETING_TEXT_LIMIT]
-        return {topic_of(docnum) for docnum in found}
-
-
-def _matching(searcher, query: q.Query) -> set[int]:
-    """The documents matching *query*, unscored, by set operations on each term's postings.
-    Whoosh's matchers walk a union one document at a time in Python, and a glossary word
-    expands to a union of a dozen terms or more; sets do the same work in C."""
-    if isinstance(query, q.Term):
-        try:
-            return set(searcher.postings(query.fieldname, query.text).all_ids())
-        except TermNotFound:
-            return set()
-    if isinstance(query, q.Or):
-        return set().union(*(_matching(searcher, part) for part in query.subqueries))
-    if isinstance(query, q.And):
-        found = _matching(searcher, query.subqueries[0])
-        for part in query.subqueries[1:]:
-            if not found:
-                break
-            found &= _matching(searcher, part)
-        return found
-    if isinstance(query, q.AndMaybe):  # the optional part only ranks
-        return _matching(searcher, query.a)
-    if isinstance(query, q.AndNot):
-        return _matching(searcher, query.a) - _matching(searcher, query.b)
-    return set(searcher.docs_for_query(query))  # phrases: positions are Whoosh's business
+        found = vectors.matching(searcher, query)[:MEETING_TEXT_LIMIT]
+        topics = vectors.column(searcher, "topic", found)
+        # A segment written before the "topic" column existed has 0 there.
+        older = {topic_of(int(docnum)) for docnum in found[topics == 0]}
+        return set(topics[topics != 0].tolist()) | older
 
 
 def similar_cooperations(opening_post_id: int, limit: int = 150) -> dict:

@@ -33,8 +33,9 @@ WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06
 
 # Bump whenever analysis gives an index other terms or positions: an index made by an older
 # version is then re-analysed when opened (brain.search.index).
-# 2: sentences are SENTENCE_GAP positions apart; 3: a paragraph or list item ends a sentence.
-ANALYSIS_VERSION = 3
+# 2: sentences are SENTENCE_GAP positions apart; 3: a paragraph or list item ends a sentence;
+# 4: the glossary concepts a post names are indexed with it (brain.search.concepts).
+ANALYSIS_VERSION = 4
 # Sentences are this many positions apart, more than any proximity search allows, so a phrase
 # never matches across a sentence end. An end: . ! ? ؟ … (before a space) or a line break.
 SENTENCE_GAP = 50

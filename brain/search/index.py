@@ -29,8 +29,17 @@ from whoosh.searching import Searcher
 
 from brain.models import Cooperation, Post, SearchOutbox, Topic
 from brain.permissions import is_public_post, public_post_clause
+from brain.search import concepts, glossary
 from brain.search.analysis import ANALYSIS_VERSION, ANALYSIS_VERSIONS
-from brain.search.schema import MEETING_FIELDS, build_schema, content_field, meeting_field
+from brain.search.schema import (
+    MEETING_FIELDS,
+    build_schema,
+    concept_field,
+    content_field,
+    meeting_concept_field,
+    meeting_field,
+    words_field,
+)
 from brain.search.snapshot import OpenFiles, Snapshot, open_snapshot
 
 log = logging.getLogger(__name__)
@@ -73,10 +82,16 @@ def document(post: Post) -> dict:
         "opening": post.is_opening,
         "text": text,
         content_field(post.language): text,
+        words_field(post.language): text,
     }
+    tagged = " ".join(concepts.tags(text, post.language))
+    if tagged:
+        fields[concept_field(post.language)] = tagged
     if post.is_opening and topic.cooperation is not None:
         fields["coop"] = " ".join(cooperation_tokens(topic.cooperation))
         fields[meeting_field(post.language)] = text
+        if tagged:
+            fields[meeting_concept_field(post.language)] = tagged
     return fields
 
 
@@ -196,7 +211,9 @@ class Indexer:
             self._reanalyse()
             return
         stamp = self._stamp()
-        every_post = stamp.get("version") != ANALYSIS_VERSION
+        every_post = stamp.get("version") != ANALYSIS_VERSION or stamp.get(
+            "glossary"
+        ) != concepts.signature(glossary.GLOSSARY)
         self._add_new_fields(enqueue=not every_post)
         if every_post:
             self._reanalyse()
@@ -214,7 +231,11 @@ class Indexer:
         return stamp if isinstance(stamp, dict) else {}
 
     def _write_version(self) -> None:
-        stamp = {"version": ANALYSIS_VERSION, "languages": ANALYSIS_VERSIONS}
+        stamp = {
+            "version": ANALYSIS_VERSION,
+            "languages": ANALYSIS_VERSIONS,
+            "glossary": concepts.signature(glossary.GLOSSARY),
+        }
         (self.directory / VERSION_FILE).write_text(json.dumps(stamp) + "\n")
 
     def _reanalyse(self, languages: list[str] | None = None) -> None:

@@ -10,34 +10,33 @@ language, any of its terms there, and, ranked lower, the terms of its narrower c
 same query therefore finds the same posts whichever language or listed variant it is typed
 in. The typed language's terms count fully, the other languages' less (EXPANSION_BOOST). A
 term of several words matches when its words come in order, close together (PROXIMITY), in
-one sentence (the analyzer puts sentences far apart). A "quoted" term is matched exactly,
-in every language as typed and as each equivalent in its own language, without narrower
-concepts: quoting asks for those words.
+one sentence; the posts that name a concept so are tagged when they are indexed
+(brain.search.concepts), and a concept is searched as its tag. A "quoted" term is matched
+exactly, in every language as typed and as each equivalent in its own language, without
+narrower concepts: quoting asks for those words.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from whoosh import matching
 from whoosh import query as q
-from whoosh.query.spans import Span, SpanNot
+from whoosh.query.spans import Span
 
-from brain.search import glossary
+from brain.search import concepts, glossary
 from brain.search.analysis import fold, terms
-from brain.search.schema import LANGUAGES, content_field
+from brain.search.concepts import PROXIMITY
+from brain.search.schema import LANGUAGES, POSTS, Fields
 
 MAX_QUERY_CHARS = 300
 MAX_ITEMS = 12
 EXPANSION_BOOST = 0.4  # a concept's terms in the other languages rank below the typed one's
 NARROWER_BOOST = 0.2  # narrower concepts rank below the concept's own terms
-# The words of an unquoted multi-word term may be this many positions apart (1: adjacent),
-# stop words not counted: "fair trade" finds "fair and ethical trade", not "trade fair".
-PROXIMITY = 3
 
 _ITEM = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
@@ -89,39 +88,26 @@ def parse(text: str) -> ParsedQuery:
     return parsed
 
 
-FieldOf = Callable[[str], str]  # language → the field its text is indexed in
-
-
 @lru_cache(maxsize=20_000)
 def _analysed(text: str, language: str) -> tuple[str, ...]:
     """terms(), remembered: a broad concept brings hundreds of glossary terms to analyse."""
     return tuple(terms(text, language))
 
 
-def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
-    n = len(shorter)
-    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
-
-
 def _match(
     text: str,
     language: str,
-    field_of: FieldOf,
+    fields: Fields,
     boost: float = 1.0,
     slop: int = 1,
-    homonyms: tuple[tuple[str, ...], ...] = (),
 ) -> q.Query | None:
-    """*text* in *language*'s field: a term, or its words in order at most *slop* apart."""
+    """*text* in *language*'s fields: a word, or words in order at most *slop* apart."""
     words = _analysed(text, language)
     if not words:
         return None
-    fieldname = field_of(language)
     if len(words) == 1:
-        return q.Term(fieldname, words[0], boost=boost)
-    phrase = _Phrase(fieldname, words, slop=slop, boost=boost)
-    # Where the words begin a term of another concept, they name that one instead.
-    longer = [_Phrase(fieldname, other) for other in homonyms if other[: len(words)] == words]
-    return _NotInside(phrase, _any_of(longer)) if longer else phrase
+        return q.Term(fields.words(language), words[0], boost=boost)
+    return _Phrase(fields.text(language), words, slop=slop, boost=boost)
 
 
 class _Phrase(q.Phrase):
@@ -243,24 +229,6 @@ class _NearMatcher(matching.Matcher):
         return self if self._active else matching.NullMatcher()
 
 
-class _NotInside(SpanNot):
-    """*a*'s matches that are not part of a match of *b*: Whoosh's SpanNot, which cannot
-    estimate its size for the matcher tree and reads *b* after *b* has run out."""
-
-    class _Matcher(SpanNot._Matcher):
-        def _get_spans(self):
-            if not (self.b.is_active() and self.a.id() == self.b.id()):
-                return self.a.spans()
-            inside = self.b.spans()
-            return [span for span in self.a.spans() if not any(span.overlaps(b) for b in inside)]
-
-    def estimate_size(self, ixreader) -> int:
-        return self.a.estimate_size(ixreader)
-
-    def estimate_min_size(self, ixreader) -> int:
-        return 0
-
-
 def _all_of(parts: list[q.Query | None]) -> q.Query | None:
     parts = [part for part in parts if part is not None]
     if not parts:
@@ -311,35 +279,9 @@ class _Concept:
     quoted: bool
     narrower: tuple[glossary.Concept, ...]
 
-    def terms_in(self, language: str) -> list[tuple[str, float, int]]:
-        """(term, boost, slop) to look for in *language*, each analysed term once."""
-        own = 1.0 if language in self.match.languages else EXPANSION_BOOST
-        slop = 1 if self.quoted else PROXIMITY
-        listed = [(t, own) for c in self.match.concepts for t in c.terms.get(language, ())]
-        if self.quoted:
-            listed.insert(0, (self.written, 1.0))  # exact as typed, in every language
-        seen, found = set(), []
-        for term, boost in listed:
-            key = _analysed(term, language)
-            if key and key not in seen:
-                seen.add(key)
-                # A phrase scores the sum of its words: each term of a concept should count
-                # once, however many words it has, for the boosts to rank as they say.
-                found.append((term, boost / len(key), slop))
-        own_keys = list(seen)
-        for concept in self.narrower:
-            for term in concept.terms.get(language, ()):
-                key = _analysed(term, language)
-                # "worker cooperative" finds nothing that "cooperative" does not: skipping
-                # it keeps a broad concept's query small (29 narrower concepts for that one).
-                if key and key not in seen and not any(_contains(key, k) for k in own_keys):
-                    seen.add(key)
-                    found.append((term, NARROWER_BOOST / len(key), slop))
-        return found
-
-    def homonyms(self, language: str) -> tuple[tuple[str, ...], ...]:
-        """Longer terms in which this concept's words, in *language*, name another concept."""
-        return tuple(t for c in self.match.concepts for t in glossary.homonyms(c, language))
+    def has_terms_in(self, language: str) -> bool:
+        """Whether the concept, or one of its narrower concepts, can be named in *language*."""
+        return any(c.terms.get(language) for c in (*self.match.concepts, *self.narrower))
 
     def expansions(self) -> list[Expansion]:
         typed = fold(self.written)
@@ -450,21 +392,33 @@ def _kin_together(parts: list[_Concept | Item]) -> list[list[_Concept] | Item]:
     return joined
 
 
-def _concept_match(concept: _Concept, language: str, field_of: FieldOf) -> q.Query | None:
-    listed = concept.terms_in(language)
-    if not listed:  # a concept with no term in this language: as typed
-        listed = [(concept.written, 1.0, 1 if concept.quoted else PROXIMITY)]
-    others = concept.homonyms(language)
-    return _any_of(
-        [_match(term, language, field_of, boost, slop, others) for term, boost, slop in listed]
-    )
+def _concept_match(concept: _Concept, language: str, fields: Fields) -> q.Query | None:
+    """Posts in *language* naming *concept* (brain.search.concepts tagged them when they were
+    indexed): its terms in the typed language count fully, the other languages' less, a
+    narrower concept's less again. A quoted concept asks for its terms exactly, and for the
+    words as typed."""
+    if not concept.has_terms_in(language):  # a concept with no term in this language: as typed
+        slop = 1 if concept.quoted else PROXIMITY
+        return _match(concept.written, language, fields, slop=slop)
+    field = fields.concepts(language)
+    own = 1.0 if language in concept.match.languages else EXPANSION_BOOST
+    parts: list[q.Query | None] = []
+    for listed in concept.match.concepts:
+        if concept.quoted:
+            parts.append(q.Term(field, concepts.exactly(listed.key), boost=own))
+        else:
+            parts.append(q.Term(field, concepts.proximate(listed.key), boost=own))
+            if concept.narrower:
+                narrower = concepts.narrower_of(listed.key)
+                parts.append(q.Term(field, narrower, boost=NARROWER_BOOST))
+    if concept.quoted:
+        parts.append(_match(concept.written, language, fields, slop=1))
+    return _any_of(parts)
 
 
-def build(
-    parsed: ParsedQuery, field_of: FieldOf = content_field
-) -> tuple[q.Query | None, list[Expansion]]:
-    """The Whoosh query for *parsed*, and the glossary expansions it contains; *field_of*
-    names the field each language is searched in (the posts' by default)."""
+def build(parsed: ParsedQuery, fields: Fields = POSTS) -> tuple[q.Query | None, list[Expansion]]:
+    """The Whoosh query for *parsed*, and the glossary expansions it contains; *fields* names
+    the fields each language is searched in (the posts' by default)."""
     wanted = parsed.wanted
     if not wanted:
         return None, []
@@ -486,13 +440,13 @@ def build(
         optional: list[q.Query | None] = []
         for part in parts:
             if isinstance(part, Item):
-                word = _match(part.text, language, field_of)
+                word = _match(part.text, language, fields)
                 if typed_in is None or language in typed_in or _is_name(part):
                     required.append(word)
                 else:
                     optional.append(word)
                 continue
-            either = _any_of([_concept_match(c, language, field_of) for c in part])
+            either = _any_of([_concept_match(c, language, fields) for c in part])
             if either is None:
                 break  # the concept cannot be found in this language
             required.append(either)
@@ -506,7 +460,7 @@ def build(
     if query is None:
         return None, expansions
     unwanted = _any_of(
-        [_match(item.text, lang, field_of) for item in parsed.excluded for lang in LANGUAGES]
+        [_match(item.text, lang, fields) for item in parsed.excluded for lang in LANGUAGES]
     )
     if unwanted is not None:
         query = q.AndNot(query, unwanted)

@@ -8,6 +8,9 @@ weighs words by how distinctive they are among cooperation posts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from whoosh.columns import NumericColumn
 from whoosh.fields import BOOLEAN, COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
@@ -29,7 +32,39 @@ def meeting_field(language: str) -> str:
     return f"meeting_{_language(language)}"
 
 
-MEETING_FIELDS = tuple(meeting_field(language) for language in LANGUAGES)
+def words_field(language: str) -> str:
+    """The post's words again, without their positions: what a single word is scored on.
+    Reading a word's postings from the positional field decodes every position too, which
+    made a common word's postings about fifteen times costlier to read."""
+    return f"words_{_language(language)}"
+
+
+def concept_field(language: str) -> str:
+    """The glossary concepts a post names (brain.search.concepts), in its language's field:
+    searched like the text, a concept's posts in the typed language rank above the others'."""
+    return f"concepts_{_language(language)}"
+
+
+def meeting_concept_field(language: str) -> str:
+    return f"meeting_concepts_{_language(language)}"
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Where a query looks, per language: the text, and the concepts found in it."""
+
+    text: Callable[[str], str]  # with positions: phrases and proximity
+    words: Callable[[str], str]  # single words
+    concepts: Callable[[str], str]
+
+
+POSTS = Fields(content_field, words_field, concept_field)
+MEETING = Fields(meeting_field, meeting_field, meeting_concept_field)
+
+
+MEETING_FIELDS = tuple(
+    name(language) for language in LANGUAGES for name in (meeting_field, meeting_concept_field)
+)
 
 
 def build_schema() -> Schema:
@@ -53,4 +88,7 @@ def build_schema() -> Schema:
         analyzer = analyzer_for(language)
         fields[content_field(language)] = TEXT(analyzer=analyzer, phrase=True)
         fields[meeting_field(language)] = TEXT(analyzer=analyzer, phrase=True)
+        fields[words_field(language)] = TEXT(analyzer=analyzer, phrase=False)
+        fields[concept_field(language)] = KEYWORD(lowercase=False, scorable=True)
+        fields[meeting_concept_field(language)] = KEYWORD(lowercase=False, scorable=True)
     return Schema(**fields)

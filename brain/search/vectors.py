@@ -1,0 +1,330 @@
+"""Queries answered a block of postings at a time, with numpy.
+
+Whoosh finds and scores matches one document at a time in Python (~5 µs each): a word found in
+a third of 100,000 posts cost 60–80 ms before the first result, and its top-20 optimisation
+(skipping blocks that cannot make the top) hardly skips anything for common words. Here each
+term's postings are decoded block by block into arrays, scored with the same BM25F formula
+and statistics as Whoosh (so the ranking is Whoosh's), and the query's tree (And, Or, AndMaybe,
+AndNot) becomes arithmetic on one array per segment. Parts with positions (phrases, proximity)
+are still matched by Whoosh's matchers, which only visit the posts that have all their words.
+
+What this gives besides speed: the total is exact (a count of the array, no second pass), the
+permission filter and mask are arrays built once per searcher and board list, and the posts'
+lengths and dates are read from their columns once per segment, not once per match.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as q
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.reading import TermNotFound
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length
+
+# Field lengths are kept as one byte (Whoosh's length_to_byte); 0 means no length.
+_LENGTHS = np.array([byte_to_length(b) if b else 1 for b in range(256)], dtype=np.float64)
+
+
+@dataclass
+class Found:
+    docnums: list[int]  # the page's documents, best (or newest) first, as the searcher numbers
+    total: int  # every match, exactly
+
+
+class _Leaf:
+    """One segment of a searcher, with what is read from it once."""
+
+    def __init__(self, searcher, offset: int):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.offset = offset
+        self.size = self.reader.doc_count_all()
+        self._lengths: dict[str, np.ndarray] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self._live: np.ndarray | None = None
+
+    def live(self) -> np.ndarray:
+        """True for each document not deleted."""
+        if self._live is None:
+            live = np.ones(self.size, dtype=bool)
+            if self.reader.has_deletions():
+                deleted = np.fromiter(self.reader._perdoc.deleted_docs(), dtype=np.int64)
+                live[deleted[deleted < self.size]] = False
+            self._live = live
+        return self._live
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        if fieldname not in self._lengths:
+            column = _lengths_column(self.reader, fieldname)
+            self._lengths[fieldname] = _LENGTHS[self._bytes(column, np.uint8)]
+        return self._lengths[fieldname]
+
+    def column(self, name: str) -> np.ndarray:
+        if name not in self._columns:
+            reader = None
+            if self.reader.has_column(name):  # the stored numbers, not Python values
+                reader = self.reader.column_reader(name, translate=False)
+            if reader is None:
+                values = np.zeros(self.size, dtype=np.int64)
+            else:
+                values = self._bytes(reader, None)
+            self._columns[name] = values
+        return self._columns[name]
+
+    def _bytes(self, column, dtype) -> np.ndarray:
+        """A fixed-size numeric column as an array, read in one piece when it can be."""
+        size = self.size
+        if column is None:
+            return np.zeros(size, dtype=dtype or np.int64)
+        typecode = getattr(column, "_typecode", None)
+        if typecode is not None and hasattr(column, "_basepos"):
+            width = column._fixedlen
+            count = min(column._count, size)
+            raw = column._dbfile.get(column._basepos, count * width) if count else b""
+            values = np.frombuffer(raw, dtype=np.dtype(">" + typecode)).astype(dtype or np.int64)
+            if count < size:
+                values = np.concatenate(
+                    [values, np.full(size - count, column._default, dtype=values.dtype)]
+                )
+            return values
+        return np.fromiter((column[n] for n in range(size)), dtype=dtype or np.int64, count=size)
+
+
+def _lengths_column(reader, fieldname: str):
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+    perdoc = getattr(reader, "_perdoc", None)  # Whoosh's per-document reader of the segment
+    if perdoc is None:
+        return None
+    return perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+
+
+def _postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+    """A term's document numbers and weights in one segment."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
+        ids, weights = [], []
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            deltas, block_weights = matcher._data[0], matcher._data[1]
+            count = matcher._blocklength
+            ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+            if block_weights is None:
+                weights.append(np.ones(count))
+            elif isinstance(block_weights, float):
+                weights.append(np.full(count, block_weights))
+            else:
+                weights.append(np.asarray(block_weights, dtype=np.float64))
+            matcher._next_block()
+        if not ids:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        return np.concatenate(ids), np.concatenate(weights)
+    listed, weights = [], []
+    while matcher.is_active():
+        listed.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.asarray(listed, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+
+
+class _Evaluation:
+    """One query over one searcher: each node gives, per segment, (scores, matched)."""
+
+    def __init__(self, searcher, leaves: list[_Leaf], scored: bool = True):
+        self.searcher = searcher
+        self.leaves = leaves
+        self.scored = scored
+        weighting = searcher.weighting
+        self.bm25 = weighting if isinstance(weighting, BM25F) else None
+
+    def node(self, query: q.Query, leaf: _Leaf) -> tuple[np.ndarray, np.ndarray]:
+        kind = type(query)
+        if kind is q.Term:
+            return self._term(query, leaf)
+        if kind is q.Or and not query.minmatch and not query.scale:
+            return self._combine(query, leaf, any_of=True)
+        if kind is q.And:
+            return self._combine(query, leaf, any_of=False)
+        if kind is q.AndMaybe:
+            scores, matched = self.node(query.a, leaf)
+            more, also = self.node(query.b, leaf)
+            return self._boosted(query, scores + np.where(matched & also, more, 0.0)), matched
+        if kind is q.AndNot:
+            scores, matched = self.node(query.a, leaf)
+            _more, unwanted = self.node(query.b, leaf)
+            matched = matched & ~unwanted
+            return self._boosted(query, np.where(matched, scores, 0.0)), matched
+        if query is q.NullQuery or kind is type(q.NullQuery):
+            return np.zeros(leaf.size), np.zeros(leaf.size, dtype=bool)
+        return self._by_whoosh(query, leaf)
+
+    def _boosted(self, query: q.Query, scores: np.ndarray) -> np.ndarray:
+        return scores * query.boost if query.boost != 1.0 else scores
+
+    def _combine(self, query, leaf: _Leaf, any_of: bool):
+        scores = np.zeros(leaf.size)
+        matched = np.zeros(leaf.size, dtype=bool) if any_of else np.ones(leaf.size, dtype=bool)
+        for part in query.subqueries:
+            more, found = self.node(part, leaf)
+            if any_of:
+                matched |= found
+            else:
+                matched &= found
+            scores += more
+        if not any_of:
+            scores = np.where(matched, scores, 0.0)
+        return self._boosted(query, scores), matched
+
+    def _term(self, query: q.Term, leaf: _Leaf):
+        fieldname = query.fieldname
+        scores = np.zeros(leaf.size)
+        matched = np.zeros(leaf.size, dtype=bool)
+        schema = self.searcher.schema
+        if fieldname not in schema:
+            return scores, matched
+        field = schema[fieldname]
+        try:
+            text = field.to_bytes(query.text)
+        except ValueError:
+            return scores, matched
+        ids, weights = _postings(leaf.reader, fieldname, text)
+        ids = ids[ids < leaf.size]
+        matched[ids] = True
+        if not self.scored or not len(ids):
+            return scores, matched
+        if field.scorable and self.bm25 is not None:
+            top = self.searcher
+            idf = top.idf(fieldname, text)
+            average = top.avg_field_length(fieldname) or 1
+            b = self.bm25._field_B.get(fieldname, self.bm25.B)
+            k1 = self.bm25.K1
+            lengths = leaf.lengths(fieldname)[ids]
+            weights = weights[: len(ids)]
+            scores[ids] = (
+                idf * (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / average))
+            )
+        else:
+            scores[ids] = weights[: len(ids)]
+        return self._boosted(query, scores), matched
+
+    def _by_whoosh(self, query: q.Query, leaf: _Leaf):
+        """A part this module does not take apart (phrases, ranges): Whoosh's own matcher,
+        which visits only the documents that can match."""
+        scores = np.zeros(leaf.size)
+        matched = np.zeros(leaf.size, dtype=bool)
+        matcher = query.matcher(
+            leaf.searcher, leaf.searcher.boolean_context() if not self.scored else None
+        )
+        ids, values = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            if self.scored:
+                values.append(matcher.score())
+            matcher.next()
+        if ids:
+            found = np.asarray(ids, dtype=np.int64)
+            matched[found] = True
+            if self.scored:
+                scores[found] = values
+        return scores, matched
+
+
+_CACHE = threading.local()
+
+
+def _leaves(searcher) -> list[_Leaf]:
+    """The searcher's segments, remembered with it (its lifetime is one snapshot)."""
+    cache = getattr(_CACHE, "leaves", None)
+    if cache is None:
+        cache = _CACHE.leaves = weakref.WeakKeyDictionary()
+    found = cache.get(searcher)
+    if found is None:
+        found = cache[searcher] = [_Leaf(sub, offset) for sub, offset in searcher.leaf_searchers()]
+    return found
+
+
+def _restriction(searcher, leaves: list[_Leaf], query: q.Query | None) -> list | None:
+    """*query* (a filter or a mask) as one array per segment, kept with the searcher: the same
+    board list asks for the same arrays at every search."""
+    if query is None:
+        return None
+    cache = getattr(_CACHE, "masks", None)
+    if cache is None:
+        cache = _CACHE.masks = weakref.WeakKeyDictionary()
+    kept = cache.setdefault(searcher, {})
+    if query not in kept:
+        if len(kept) > 32:
+            kept.clear()
+        evaluation = _Evaluation(searcher, leaves, scored=False)
+        kept[query] = [evaluation.node(query, leaf)[1] for leaf in leaves]
+    return kept[query]
+
+
+def search(
+    searcher,
+    query: q.Query,
+    limit: int,
+    wanted: q.Query | None = None,
+    mask: q.Query | None = None,
+    newest_first: bool = False,
+) -> Found:
+    """The first *limit* matches of *query* (best first, or newest first), among documents
+    matching *wanted* and not *mask*, and how many match in all."""
+    leaves = _leaves(searcher)
+    allowed = _restriction(searcher, leaves, wanted)
+    hidden = _restriction(searcher, leaves, mask)
+    evaluation = _Evaluation(searcher, leaves)
+    docnums, keys = [], []
+    for n, leaf in enumerate(leaves):
+        scores, matched = evaluation.node(query, leaf)
+        matched = matched & leaf.live()
+        if allowed is not None:
+            matched &= allowed[n]
+        if hidden is not None:
+            matched &= ~hidden[n]
+        found = np.flatnonzero(matched)
+        docnums.append(found + leaf.offset)
+        keys.append(leaf.column("created")[found] if newest_first else scores[found])
+    if not docnums:
+        return Found([], 0)
+    docnums_all = np.concatenate(docnums)
+    keys_all = np.concatenate(keys)
+    total = len(docnums_all)
+    if total > limit:
+        # The limit-th best key, then everything better and the ties in document order.
+        cut = np.partition(keys_all, total - limit)[total - limit]
+        chosen = keys_all >= cut
+        docnums_all, keys_all = docnums_all[chosen], keys_all[chosen]
+    order = np.lexsort((docnums_all, -keys_all))[:limit]
+    return Found([int(d) for d in docnums_all[order]], total)
+
+
+def matching(searcher, query: q.Query) -> np.ndarray:
+    """Every live document matching *query*, unscored, as the searcher numbers them."""
+    leaves = _leaves(searcher)
+    evaluation = _Evaluation(searcher, leaves, scored=False)
+    found = [
+        np.flatnonzero(evaluation.node(query, leaf)[1] & leaf.live()) + leaf.offset
+        for leaf in leaves
+    ]
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+
+def column(searcher, name: str, docnums: np.ndarray) -> np.ndarray:
+    """A numeric column's values for *docnums* (as the searcher numbers them)."""
+    leaves = _leaves(searcher)
+    values = np.zeros(len(docnums), dtype=np.int64)
+    for leaf in leaves:
+        inside = (docnums >= leaf.offset) & (docnums < leaf.offset + leaf.size)
+        if inside.any():
+            values[inside] = leaf.column(name)[docnums[inside] - leaf.offset]
+    return values
