@@ -476,3 +476,28 @@ def test_an_index_that_cannot_be_read_gives_a_page_that_says_so(
     assert "Searching is not possible at the moment" in page
     assert 'value="cooperatives"' in page  # the form, filled in, to try again
     assert "Reading the search index failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "singular, plural",
+    [
+        ("organización", "organizaciones"),
+        ("organizacion", "organizaciones"),  # typed without the accent
+        ("comunicación", "comunicaciones"),
+        ("sociedad", "sociedades"),
+        ("ciudad", "ciudades"),
+        ("nación", "naciones"),
+    ],
+)
+def test_a_spanish_singular_and_its_plural_meet(singular, plural):
+    from brain.search.analysis import terms
+
+    assert terms(singular, "es") == terms(plural, "es")
+
+
+def test_an_acronym_is_not_stemmed():
+    from brain.search.analysis import terms
+
+    # Stemmed, the French CAE (business and employment cooperative) was "ca", as "ça" is.
+    assert terms("CAE", "fr") != terms("ça", "fr")
+    assert terms("La CAE de Lyon", "fr") == ["cae", "lyon"]

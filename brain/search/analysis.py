@@ -34,7 +34,8 @@ WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06
 # Bump whenever analysis gives an index other terms or positions: an index made by an older
 # version is then re-analysed when opened (brain.search.index).
 # 2: sentences are SENTENCE_GAP positions apart; 3: a paragraph or list item ends a sentence;
-# 4: the glossary concepts a post names are indexed with it (brain.search.concepts).
+# 4: the glossary concepts a post names are indexed with it (brain.search.concepts), and
+# acronyms are not stemmed.
 ANALYSIS_VERSION = 4
 # Sentences are this many positions apart, more than any proximity search allows, so a phrase
 # never matches across a sentence end. An end: . ! ? ؟ … (before a space) or a line break.
@@ -57,7 +58,8 @@ _ARABIC_PLURALS = (("ات", 4, "ه"), ("ون", 6, ""), ("ين", 6, ""), ("ان",
 # an index made before then has that language's posts queued to be indexed again.
 # ar 2: the light stemmer of issue 12 (bench/arabic_stemmers.py). fr 2: acronyms that are stop
 # words stay, elided conjunctions go. pt 2: plurals in -ões/-ães/-ais/-eis join their singular.
-ANALYSIS_VERSIONS = {"ar": 2, "fr": 2, "pt": 2}
+# es 2: -ación/-ución and -dades meet their plural and singular (spanish_before_stemming).
+ANALYSIS_VERSIONS = {"ar": 2, "es": 2, "fr": 2, "pt": 2}
 # An acronym written in capitals is a name even where its letters spell a stop word: the
 # French AVEC (village savings and loan associations), WHO, ONU.
 ACRONYM_LENGTH = 3
@@ -162,6 +164,59 @@ class KeepAcronymsStopFilter(StopFilter):
             elif not token.removestops:
                 token.stopped = True
                 yield token
+
+
+# Spanish words the Snowball stemmer, given folded text, keeps apart from their plural: its
+# suffix list spells "ación" and "ución" with the accent that folding removed (organización
+# and organizaciones must meet), and it reads "-ad" as a verb ending (sociedad, sociedades).
+_SPANISH_ENDINGS = (("acion", 6, "ación"), ("ucion", 6, "ución"), ("dades", 6, "dad"))
+
+
+def spanish_before_stemming(word: str) -> str:
+    for ending, shortest, replacement in _SPANISH_ENDINGS:
+        if word.endswith(ending) and len(word) >= shortest:
+            return word[: -len(ending)] + replacement
+    return word
+
+
+class SpanishEndingsFilter(Filter):
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = spanish_before_stemming(token.text)
+            yield token
+
+
+class KeepAcronymsStemFilter(StemFilter):
+    """Whoosh's stem filter, but the glossary's acronyms keep their letters, however they are
+    written: stemmed, the French CAE (a business and employment cooperative) became "ca", the
+    stem of "ça". Other words in capitals are words written loud ("ÉCONOMIE SOCIALE") and
+    are stemmed as usual."""
+
+    def __call__(self, tokens):
+        stem = self._stem
+        acronyms = glossary_acronyms()
+        for token in tokens:
+            if not token.stopped and token.text not in acronyms:
+                token.text = stem(token.text)
+            yield token
+
+
+@cache
+def glossary_acronyms() -> frozenset[str]:
+    """The shipped glossary's terms written in capitals (SSE, CAE, ROSCA…), folded. Read from
+    the file itself: the glossary module analyses its terms with this one."""
+    from brain import resources
+
+    found = set()
+    with resources.glossary().open(encoding="utf-8") as handle:
+        next(handle, None)  # the header
+        for line in handle:
+            for cell in line.rstrip("\n").split("\t")[1:6]:
+                for term in cell.split("|"):
+                    term = term.strip()
+                    if len(term) >= ACRONYM_LENGTH and term.isupper() and term.isalpha():
+                        found.add(_fold(term))
+    return frozenset(found)
 
 
 class PortuguesePluralFilter(Filter):
@@ -275,7 +330,10 @@ def analyzer_for(language: str):
         chain = chain | KeepAcronymsStopFilter(stoplist=_folded_stopwords(language), minsize=1)
         if language == "pt":
             chain = chain | PortuguesePluralFilter()
-        chain = chain | StemFilter(stemfn=stemmer_for_language(language), cachesize=50_000)
+        if language == "es":
+            chain = chain | SpanishEndingsFilter()
+        stemmer = stemmer_for_language(language)
+        chain = chain | KeepAcronymsStemFilter(stemfn=stemmer, cachesize=50_000)
     return chain | SentenceGapFilter()
 
 
