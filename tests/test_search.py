@@ -501,3 +501,19 @@ def test_an_acronym_is_not_stemmed():
     # Stemmed, the French CAE (business and employment cooperative) was "ca", as "ça" is.
     assert terms("CAE", "fr") != terms("ça", "fr")
     assert terms("La CAE de Lyon", "fr") == ["cae", "lyon"]
+
+
+def test_a_quoted_phrase_of_three_words_needs_them_in_a_row(client):
+    # Two-word pairs are looked up as terms (brain.search.concepts.pairs); a longer phrase
+    # needs all its pairs and then its words in a row, in one sentence.
+    board, user = make_board(), make_user()
+    whole = make_topic(board=board, author=user, title="Stones", body="A blue river stone here.")
+    apart = make_topic(
+        board=board, author=user, title="Rivers", body="The sky was blue, river calm. River stone."
+    )
+    assert hits(client, '"blue river stone"') == [whole.first_post_id]
+    assert set(hits(client, '"river stone"')) == {whole.first_post_id, apart.first_post_id}
+    html = client.get("/search", query_string={"q": '"river stone"'}).get_data(as_text=True)
+    assert re.search(
+        r'<mark class="match term\d">river</mark> <mark class="match term\d">stone', html
+    )

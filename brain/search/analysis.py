@@ -274,11 +274,16 @@ class SentenceTokenizer(RegexTokenizer):
             )
             return
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        sentence, previous_end = 0, 0
+        # Where sentences end, found once: an end between two words starts a new sentence.
+        # (An end cannot hold a letter, so it never runs across a word.)
+        ends = [end.start() for end in _SENTENCE_END.finditer(value)]
+        sentence, next_end, count = 0, 0, len(ends)
         for pos, match in enumerate(self.expression.finditer(value)):
-            if _SENTENCE_END.search(value, previous_end, match.start()):
+            start = match.start()
+            if next_end < count and ends[next_end] < start:
                 sentence += 1
-            previous_end = match.end()
+                while next_end < count and ends[next_end] < start:
+                    next_end += 1
             token.text = match.group(0)
             token.boost = 1.0
             token.sentence = sentence

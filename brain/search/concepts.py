@@ -27,6 +27,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from brain.search import glossary
@@ -115,15 +116,37 @@ def _inside(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
     return any(span[0] <= end and start <= span[1] for start, end in others)
 
 
-def tags(text: str, language: str, path: Path | None = None) -> list[str]:
-    """The concept tags of *text*, written in *language*: one per place a concept is named."""
+PAIR = "_"  # joins two adjacent index words into one term of the pairs field
+
+
+def pair(first: str, second: str) -> str:
+    return first + PAIR + second
+
+
+def analysed(text: str, language: str) -> list[tuple[str, int]]:
+    """*text*'s index words in *language*, with their positions."""
+    return [(token.text, token.pos) for token in analyzer_for(language)(text, positions=True)]
+
+
+def pairs(words: list[tuple[str, int]]) -> list[str]:
+    """Each two words next to each other (in one sentence, stop words not counted), as one
+    term: a quoted phrase of two words is then one term to look up, not the positions of two
+    common words compared post by post."""
+    return [pair(a, b) for (a, p), (b, q) in pairwise(words) if q == p + 1]
+
+
+def tags(
+    text: str, language: str, path: Path | None = None, words: list | None = None
+) -> list[str]:
+    """The concept tags of *text*, written in *language*: one per place a concept is named.
+    *words* is analysed(text, language) when the caller has it already."""
     if language not in TAGGED_LANGUAGES or not text:
         return []
     path = path or glossary.GLOSSARY
     table = _terms_by_first_word(path, language)
     positions: dict[str, list[int]] = defaultdict(list)
-    for token in analyzer_for(language)(text, positions=True):
-        positions[token.text].append(token.pos)
+    for word, position in words if words is not None else analysed(text, language):
+        positions[word].append(position)
     found: Counter[str] = Counter()
     for first in [word for word in positions if word in table]:
         for term in table[first]:

@@ -173,16 +173,36 @@ class _Evaluation:
     def _combine(self, query, leaf: _Leaf, any_of: bool):
         scores = np.zeros(leaf.size)
         matched = np.zeros(leaf.size, dtype=bool) if any_of else np.ones(leaf.size, dtype=bool)
-        for part in query.subqueries:
-            more, found = self.node(part, leaf)
+        parts = query.subqueries if any_of else sorted(query.subqueries, key=self._cost(leaf))
+        for part in parts:
+            if any_of or not _by_positions(part):
+                more, found = self.node(part, leaf)
+            else:  # positions are compared only where the rest of the And already matched
+                more, found = self._by_whoosh(part, leaf, within=matched)
             if any_of:
                 matched |= found
             else:
                 matched &= found
+                if not matched.any():  # a word missing from this segment: nothing more to read
+                    return np.zeros(leaf.size), matched
             scores += more
         if not any_of:
             scores = np.where(matched, scores, 0.0)
         return self._boosted(query, scores), matched
+
+    def _cost(self, leaf: _Leaf):
+        """For an And: its words rarest first, so a word this segment lacks stops it first."""
+
+        def cost(part: q.Query) -> float:
+            if type(part) is not q.Term or part.fieldname not in self.searcher.schema:
+                return float("inf")
+            try:
+                text = self.searcher.schema[part.fieldname].to_bytes(part.text)
+                return leaf.reader.doc_frequency(part.fieldname, text)
+            except ValueError:
+                return 0
+
+        return cost
 
     def _term(self, query: q.Term, leaf: _Leaf):
         fieldname = query.fieldname
@@ -216,16 +236,28 @@ class _Evaluation:
             scores[ids] = weights[: len(ids)]
         return self._boosted(query, scores), matched
 
-    def _by_whoosh(self, query: q.Query, leaf: _Leaf):
+    def _by_whoosh(self, query: q.Query, leaf: _Leaf, within: np.ndarray | None = None):
         """A part this module does not take apart (phrases, ranges): Whoosh's own matcher,
-        which visits only the documents that can match."""
+        which visits only the documents that can match (and, given *within*, only those)."""
         scores = np.zeros(leaf.size)
         matched = np.zeros(leaf.size, dtype=bool)
         matcher = query.matcher(
             leaf.searcher, leaf.searcher.boolean_context() if not self.scored else None
         )
         ids, values = [], []
-        while matcher.is_active():
+        if within is not None:
+            for candidate in np.flatnonzero(within).tolist():
+                if not matcher.is_active():
+                    break
+                if matcher.id() < candidate:
+                    matcher.skip_to(candidate)
+                    if not matcher.is_active():
+                        break
+                if matcher.id() == candidate:
+                    ids.append(candidate)
+                    if self.scored:
+                        values.append(matcher.score())
+        while within is None and matcher.is_active():
             ids.append(matcher.id())
             if self.scored:
                 values.append(matcher.score())
@@ -236,6 +268,13 @@ class _Evaluation:
             if self.scored:
                 scores[found] = values
         return scores, matched
+
+
+def _by_positions(query: q.Query) -> bool:
+    """Whether *query* is one this module leaves to Whoosh's matchers."""
+    return type(query) not in (q.Term, q.Or, q.And, q.AndMaybe, q.AndNot) and not (
+        query is q.NullQuery or type(query) is type(q.NullQuery)
+    )
 
 
 _CACHE = threading.local()
