@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bench-search bench-meeting bench-digests bench-notifications clean messages lock wheel
+.PHONY: run test lint bench bench-search bench-meeting bench-digests bench-notifications clean messages lock wheel screenshots
 
 # Every dependency at the version in requirements.lock (make lock refreshes it).
 LOCK := requirements.lock
@@ -31,6 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the layers contract in setup.cfg
+
+# The README's pictures (docs/screenshots/*.png), taken in Chromium from the demo content.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)

@@ -61,6 +61,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         queue,
         search,
         site,
+        uploads,
         web,
     )
     from brain.extensions import babel, csrf, db, limiter, migrate
@@ -94,6 +95,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(notifications.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(mailing.bp)
+    app.register_blueprint(uploads.bp)
     cli.init_app(app)
     app.url_defaults(_static_version)
     meeting_version.listen()

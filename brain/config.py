@@ -48,6 +48,11 @@ ENV_SETTINGS: dict[str, type] = {
     "PROXIES": int,
     "PAGE_CACHE_SECONDS": int,
     "QUEUE_URL": str,
+    "UPLOAD_MAX_BYTES": int,
+    "UPLOAD_REQUEST_MAX_BYTES": int,
+    "UPLOAD_QUOTA_BYTES": int,
+    "UPLOAD_MAX_FILES": int,
+    "RATELIMIT_UPLOAD": str,
 }
 
 
@@ -98,6 +103,15 @@ class Defaults:
     RATELIMIT_RESET = "5 per hour"
     RATELIMIT_POSTING = "6 per minute;60 per hour"
     RATELIMIT_SEARCH = "30 per minute"
+    RATELIMIT_UPLOAD = "20 per minute;200 per hour"  # files sent by the composer's script
+
+    # Files attached to posts and avatars (brain/ops/uploads.py), kept in instance/uploads/.
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # one file
+    # A form that may carry files (writing a post, an avatar): anything larger is refused
+    # with the 413 page before it is read. Other forms keep MAX_CONTENT_LENGTH.
+    UPLOAD_REQUEST_MAX_BYTES = 25 * 1024 * 1024
+    UPLOAD_QUOTA_BYTES = 200 * 1024 * 1024  # all of one member's files together
+    UPLOAD_MAX_FILES = 10  # files on one post
 
     # Outgoing mail. With no MAIL_SERVER, messages are written to instance/mail/ instead
     # (handy with `make run`: the password-reset link is in the file).

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from babel.lists import format_list
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from brain import resources
 
@@ -105,6 +107,44 @@ def remember_locale(response):
             httponly=True,
         )
     return response
+
+
+def list_of(items, each=None, style: str = "standard") -> Markup:
+    """*items* as one list in the reader's language: "A, B and C", "A, B et C", "A، B وC"
+    (CLDR's patterns through Babel), each item through *each* first when given. An item is
+    escaped unless it is already markup (a link, a ``<bdi>`` around a name), so the result
+    is safe in a template: ``codes|list_of(catalog.country_name)``."""
+    escaped = [escape(each(item) if each else item) for item in items]
+    if not escaped:
+        return Markup("")
+    # Format numbered placeholders, then put the items in their places: the pattern's own
+    # words are escaped too, and no item's text is ever read as part of the pattern.
+    holders = [f"\x00{index}\x00" for index in range(len(escaped))]
+    pieces = _format_list(holders, style, str(get_locale() or "en")).split("\x00")
+    return Markup("").join(
+        escaped[int(piece)] if position % 2 else escape(piece)
+        for position, piece in enumerate(pieces)
+    )
+
+
+# CLDR joins Arabic lists with "و" alone ("A وB وC"). Names here often hold a "و" of their own
+# (boards such as "الترحيب والتعارف", Meeting Point themes), so the Arabic comma shows where
+# each one ends, as Arabic writing commonly does: "A، B وC".
+_LIST_PATTERNS = {
+    "ar": {"start": "{0}، {1}", "middle": "{0}، {1}", "end": "{0} و{1}", "2": "{0} و{1}"},
+}
+
+
+def _format_list(items: list[str], style: str, locale: str) -> str:
+    patterns = _LIST_PATTERNS.get(locale) if style == "standard" else None
+    if patterns is None or len(items) < 2:
+        return format_list(items, style=style, locale=locale)
+    if len(items) == 2:
+        return patterns["2"].format(*items)
+    joined = patterns["start"].format(items[0], items[1])
+    for item in items[2:-1]:
+        joined = patterns["middle"].format(joined, item)
+    return patterns["end"].format(joined, items[-1])
 
 
 def content_filter(args, user) -> list[str] | None:

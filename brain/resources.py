@@ -70,6 +70,10 @@ def required() -> list[Path]:
         migrations() / "script.py.mako",
         static() / "css" / "brain.css",
         static() / "js" / "brain.js",
+        static() / "favicon.svg",
+        static() / "icons" / "reply.svg",
+        static() / "css" / "meeting.css",
+        static() / "js" / "meeting.js",
         glossary(),
         templates() / "base.html",
     ]

@@ -39,6 +39,7 @@ from brain.extensions import db, limiter
 from brain.ops import submissions
 from brain.ops.errors import NotAllowed, OperationError
 from brain.ops.text import parse_count
+from brain.ops.uploads import size_text
 from brain.vocabulary.moderation import action_name
 
 MAX_ID = 2**31 - 1
@@ -168,6 +169,20 @@ def retry_wait_message() -> str | None:
         "Please wait %(wait)s before trying again.",
         wait=format_timedelta(timedelta(seconds=seconds), threshold=1.0),
     )
+
+
+def render_too_large(error: HTTPException):
+    """A form larger than the site accepts (413), refused before it was read: for a form
+    with files, say the limits, so the person knows what to send instead."""
+    if request.mimetype != "multipart/form-data":
+        return render_error(error)
+    message = _(
+        "What you sent is larger than the %(total)s this form accepts. Go back, attach "
+        "fewer or smaller files (at most %(size)s each), and send it again.",
+        total=size_text(request.max_content_length or 0),
+        size=size_text(current_app.config["UPLOAD_MAX_BYTES"]),
+    )
+    return render_error(UserFacingError(413, message))
 
 
 def render_rate_limited(error: HTTPException):
@@ -450,8 +465,9 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.after_request(i18n.remember_locale)
     for code in ERROR_TITLES:
-        if code not in (429, 500):
+        if code not in (413, 429, 500):
             app.register_error_handler(code, render_error)
+    app.register_error_handler(413, render_too_large)
     app.register_error_handler(429, render_rate_limited)
     app.register_error_handler(UserFacingError, render_error)
     app.register_error_handler(NotAllowed, render_not_allowed)
@@ -490,3 +506,4 @@ def init_app(app: Flask) -> None:
         can_see_post_body=permissions.can_see_post_body,
     )
     app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.filters["list_of"] = i18n.list_of  # "A, B and C" in the reader's language

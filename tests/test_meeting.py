@@ -771,7 +771,7 @@ def test_similar_posts_that_cannot_be_read_leave_the_suggestions_to_the_details(
 
 def test_words_that_cannot_be_searched_say_so_on_the_meeting_point(client, board, monkeypatch):
     post(make_user(), board, title="Tontines digitales", body="Tontines.", language="es")
-    break_index_reads(monkeypatch, "postings")
+    break_index_reads(monkeypatch, "leaf_searchers")
     response = client.get("/meeting-point/", query_string={"q": "tontines"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)

@@ -104,7 +104,7 @@ def test_bad_requests_get_a_clear_4xx_page(client, method, url, status):
     assert response.status_code == status
     if status >= 400:
         page = response.get_data(as_text=True)
-        assert f"({status})" in page and "<main" in page
+        assert f'<span class="code">{status}</span>' in page and "<main" in page
 
 
 def test_nul_bytes_in_a_form_are_refused(member_client):

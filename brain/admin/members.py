@@ -20,6 +20,7 @@ from brain.models import Board, ModerationLog, Role, User, utcnow
 from brain.ops import admin as ops
 from brain.ops.moderation import lift_suspension, unban_member
 from brain.ops.text import contains_pattern
+from brain.vocabulary.moderation import details_in_words
 from brain.web import fail, page_number, refusals_on, safe_next
 
 PER_PAGE = 25
@@ -108,10 +109,13 @@ def _member_page(member: User, **bound):
         .order_by(ModerationLog.created_at.desc(), ModerationLog.id.desc())
         .limit(20)
     ).all()
+    locale = str(get_locale() or "en")
+    board_names = {board.slug: board.name_in(locale) for board in _all_boards()}
     return render_template(
         "admin/member.html",
         member=member,
         history=history,
+        details={entry.id: details_in_words(entry, board_names) for entry in history},
         confirm_form=ConfirmForm(formdata=None),
         now=utcnow(),
         **bound,

@@ -11,10 +11,14 @@ from sqlalchemy.orm import joinedload, load_only
 from brain.extensions import db
 from brain.forum.unread import not_muted_by
 from brain.models import Board, Post, PostRevision, Topic, User
+from brain.models.forum import PATH_SEGMENT
 from brain.permissions import Actor, can_read_board, public_post_clause
 
 # Indentation stops here; deeper replies continue at this depth and name whom they answer.
 VISUAL_DEPTH_CAP = 5
+# The levels of indentation a phone shows (0 to this); brain.css hides deeper replies at phone
+# widths, and a "continue this thread" link opens them in a view of their own (subthread_page).
+PHONE_DEPTH_CAP = 3
 
 
 @dataclass
@@ -23,6 +27,10 @@ class ThreadEntry:
     indent: int
     # Set when the answered post is not shown right above in the tree: the reader needs a link.
     replying_to: Post | None
+    # The post whose sub-thread holds the replies a phone does not show here (see
+    # PHONE_DEPTH_CAP): set on the last post a phone shows before them, or on the first of
+    # them when the page begins with them.
+    continue_id: int | None = None
 
 
 @dataclass
@@ -131,16 +139,9 @@ def topic_page(topic: Topic, page: int, per_page: int, flat: bool) -> TopicPage 
     pages = page_count(topic.post_count, per_page)
     if page > pages:
         return None
-    parent_columns = load_only(
-        Post.id, Post.author_id, Post.parent_id, Post.deleted_at, Post.hidden_at
-    )
     order = (Post.id,) if flat else (Post.tree_path,)
     posts = db.session.scalars(
-        select(Post)
-        .options(
-            joinedload(Post.author),
-            joinedload(Post.parent).options(parent_columns).joinedload(Post.author),
-        )
+        _thread_posts()
         .where(Post.topic_id == topic.id)
         .order_by(*order)
         .limit(per_page)
@@ -149,20 +150,72 @@ def topic_page(topic: Topic, page: int, per_page: int, flat: bool) -> TopicPage 
     return TopicPage(_thread_entries(posts, flat), page, pages, flat)
 
 
-def _thread_entries(posts: list[Post], flat: bool) -> list[ThreadEntry]:
+def subthread_page(root: Post, page: int, per_page: int) -> TopicPage | None:
+    """One page of the conversation below *root* (itself included), as a tree in which *root*
+    is not indented: what "continue this thread" opens when a phone cannot show more depth."""
+    in_subtree = (Post.topic_id == root.topic_id) & Post.tree_path.startswith(
+        root.tree_path, autoescape=True
+    )
+    total = db.session.scalar(select(func.count(Post.id)).where(in_subtree))
+    pages = page_count(total, per_page)
+    if page > pages:
+        return None
+    posts = db.session.scalars(
+        _thread_posts()
+        .where(in_subtree)
+        .order_by(Post.tree_path)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return TopicPage(_thread_entries(posts, False, top_depth=root.depth), page, pages, False)
+
+
+def _thread_posts():
+    """Posts with what a thread shows of them: the author, and who the parent's author is."""
+    parent_columns = load_only(
+        Post.id, Post.author_id, Post.parent_id, Post.deleted_at, Post.hidden_at
+    )
+    return select(Post).options(
+        joinedload(Post.author),
+        joinedload(Post.parent).options(parent_columns).joinedload(Post.author),
+    )
+
+
+def _ancestor_id(post: Post, depth: int) -> int:
+    """The id of *post*'s ancestor at *depth*, read from its tree path (no query)."""
+    return int(post.tree_path[depth * PATH_SEGMENT : (depth + 1) * PATH_SEGMENT])
+
+
+def _thread_entries(posts: list[Post], flat: bool, top_depth: int = 1) -> list[ThreadEntry]:
+    """The posts as a thread: replies at *top_depth* (those to the topic, or the root of a
+    sub-thread) are not indented, each level below is, up to VISUAL_DEPTH_CAP."""
     entries = []
     shown: set[int] = set()
     for post in posts:
-        indent = 0 if flat else min(max(post.depth - 1, 0), VISUAL_DEPTH_CAP)
+        level = post.depth - top_depth
+        indent = 0 if flat else min(max(level, 0), VISUAL_DEPTH_CAP)
         replying_to = None
         parent = post.parent
         if parent is not None and not parent.is_opening:
-            beyond_cap = post.depth - 1 > VISUAL_DEPTH_CAP
+            beyond_cap = level > VISUAL_DEPTH_CAP
             if flat or beyond_cap or parent.id not in shown:
                 replying_to = parent
         shown.add(post.id)
         entries.append(ThreadEntry(post, indent, replying_to))
+    if not flat:
+        _mark_continuations(entries, top_depth)
     return entries
+
+
+def _mark_continuations(entries: list[ThreadEntry], top_depth: int) -> None:
+    """Set ``continue_id`` where a phone stops showing replies (see PHONE_DEPTH_CAP)."""
+    for index, entry in enumerate(entries):
+        following = entries[index + 1] if index + 1 < len(entries) else None
+        if entry.indent == PHONE_DEPTH_CAP and following and following.indent > PHONE_DEPTH_CAP:
+            entry.continue_id = entry.post.id
+        elif entry.indent > PHONE_DEPTH_CAP and index == 0:
+            # The page begins below the depth a phone shows: their ancestor is on an earlier page.
+            entry.continue_id = _ancestor_id(entry.post, top_depth + PHONE_DEPTH_CAP)
 
 
 def post_page(post: Post, per_page: int, flat: bool) -> int:

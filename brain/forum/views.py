@@ -16,6 +16,7 @@ from brain.i18n import content_filter, default_content_language
 from brain.models import Post
 from brain.ops import notifications, reading
 from brain.ops import posts as post_ops
+from brain.ops import uploads as upload_ops
 from brain.ops.errors import OperationError, require
 from brain.ops.text import parse_count
 from brain.permissions import Why
@@ -46,6 +47,19 @@ def _preview_of(form) -> str | None:
     except OperationError as problem:
         form.body.errors = [*form.body.errors, str(problem)]
         return None
+
+
+def _hold_files(form) -> None:
+    """Files sent with a preview are stored at once (a browser cannot send them again);
+    the form carries their keys on to the post."""
+    if form.preview.data:
+        with refusals_on(form, upload_ops.FIELD):
+            form.attached.data = upload_ops.hold(current_user, form.files.data, form.attached.data)
+            db.session.commit()
+
+
+def _no_files_sent() -> bool:
+    return not any(f.filename for f in request.files.getlist("files"))
 
 
 @bp.route("/b/<slug>")
@@ -97,6 +111,7 @@ def mark_all_read():
 @bp.route("/b/<slug>/new", methods=["GET", "POST"])
 @login_required
 @limit_from("RATELIMIT_POSTING", key_func=posting_key, deduct_when=created)
+@limit_from("RATELIMIT_UPLOAD", key_func=posting_key, exempt_when=_no_files_sent)
 def new_topic(slug: str):
     board = readable_board(slug)
     require(permissions.why_not_start_topic(current_user, board))
@@ -106,6 +121,7 @@ def new_topic(slug: str):
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
+        _hold_files(form)
         if not form.preview.data and (earlier := earlier_submission(form)):
             return earlier
         if not form.preview.data:
@@ -114,6 +130,12 @@ def new_topic(slug: str):
                     board, current_user, form.title.data, form.body.data, form.language.data
                 )
                 first_post_id = topic.first_post_id
+                upload_ops.attach(
+                    db.session.get(Post, first_post_id),
+                    current_user,
+                    form.files.data,
+                    form.attached.data,
+                )
                 shown = commit_once(form, first_post_id)
             if attempt.done and shown != first_post_id:
                 return redirect(url_for("forum.permalink", post_id=shown))
@@ -189,9 +211,30 @@ def permalink(post_id: int):
     )
 
 
+@bp.route("/p/<id:post_id>/thread")
+def subthread(post_id: int):
+    """A post and the replies below it, as a tree of their own: where "continue this
+    thread" leads when a phone cannot show the conversation any deeper."""
+    root = readable_post(post_id)
+    topic = root.topic
+    thread = queries.subthread_page(root, _page_arg(), current_app.config["POSTS_PER_PAGE"])
+    if thread is None:
+        fail(404, _("This topic has no page %(page)d.", page=_page_arg()))
+    reply_refusal = permissions.why_not_reply(current_user, topic)
+    return render_template(
+        "forum/subthread.html",
+        topic=topic,
+        root=root,
+        thread=thread,
+        action_form=ConfirmForm() if current_user.is_authenticated else None,
+        can_reply=reply_refusal is None,
+    )
+
+
 @bp.route("/p/<id:post_id>/reply", methods=["GET", "POST"])
 @login_required
 @limit_from("RATELIMIT_POSTING", key_func=posting_key, deduct_when=created)
+@limit_from("RATELIMIT_UPLOAD", key_func=posting_key, exempt_when=_no_files_sent)
 def reply(post_id: int):
     parent = readable_post(post_id)
     topic = parent.topic
@@ -211,11 +254,13 @@ def reply(post_id: int):
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
+        _hold_files(form)
         if not form.preview.data and (earlier := earlier_submission(form)):
             return earlier
         if not form.preview.data:
             with refusals_on(form) as attempt:
                 post = post_ops.reply(parent, current_user, form.body.data, form.language.data)
+                upload_ops.attach(post, current_user, form.files.data, form.attached.data)
                 shown = commit_once(form, post.id)
             if attempt.done:
                 return redirect(url_for("forum.permalink", post_id=shown))
@@ -226,6 +271,7 @@ def reply(post_id: int):
 
 @bp.route("/p/<id:post_id>/edit", methods=["GET", "POST"])
 @login_required
+@limit_from("RATELIMIT_UPLOAD", key_func=posting_key, exempt_when=_no_files_sent)
 def edit(post_id: int):
     post = readable_post(post_id)
     require(permissions.why_not_edit(current_user, post))
@@ -240,6 +286,7 @@ def edit(post_id: int):
     preview = None
     if form.validate_on_submit():
         preview = _preview_of(form)
+        _hold_files(form)
         started_from = parse_count(form.version.data)
         if started_from is not None and started_from != post.version:
             return _edit_conflict(post, form)
@@ -247,6 +294,8 @@ def edit(post_id: int):
             try:
                 with refusals_on(form) as attempt:
                     post_ops.edit_post(post, current_user, form.body.data, form.language.data)
+                    upload_ops.delete_attachments(post, form.detach.data or [])
+                    upload_ops.attach(post, current_user, form.files.data, form.attached.data)
                     if post.is_opening:
                         post_ops.edit_title(topic, form.title.data)
                     db.session.commit()

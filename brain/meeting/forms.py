@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -47,6 +50,60 @@ def country_choices() -> list[SelectChoice]:
     return [SelectChoice(code, name) for code, name in catalog.countries().items()]
 
 
+def collation_key(name: str) -> str:
+    """Names in alphabetical order the way a reader of most of our languages expects it:
+    case and accents ignored, so "Égypte" comes between "Algérie" and "Libye", and Arabic
+    letters with a hamza sort with their bare letter (Unicode orders the Arabic letters
+    alphabetically). Close enough to each locale's CLDR collation for lists of names,
+    without a dependency on ICU."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@dataclass
+class CountryChoice:
+    code: str
+    name: str
+    checked: bool
+
+
+@dataclass
+class CountryGroup:
+    region: str
+    name: str
+    countries: list[CountryChoice]
+
+    @property
+    def checked(self) -> int:
+        return sum(country.checked for country in self.countries)
+
+
+class CountriesField(SelectMultipleField):
+    """Countries as checkboxes grouped by region (the template draws them: a list of 250
+    names in one Ctrl-click box is more than a person can use)."""
+
+    def groups(self) -> list[CountryGroup]:
+        """Each region with its countries, both in the reader's language and alphabetical
+        order; the ticked ones are marked."""
+        chosen = set(self.data or [])
+        by_region: dict[str, list[CountryChoice]] = {region: [] for region in catalog.REGIONS}
+        names = catalog.countries()
+        for code, name in sorted(names.items(), key=lambda item: collation_key(item[1])):
+            by_region[catalog.REGION_OF[code]].append(CountryChoice(code, name, code in chosen))
+        groups = [
+            CountryGroup(region, catalog.region_name(region), countries)
+            for region, countries in by_region.items()
+        ]
+        return sorted(groups, key=lambda group: collation_key(group.name))
+
+    def chosen(self) -> list[CountryChoice]:
+        """The ticked countries that exist, alphabetically (what the summary shows)."""
+        ticked = [
+            country for group in self.groups() for country in group.countries if country.checked
+        ]
+        return sorted(ticked, key=lambda country: collation_key(country.name))
+
+
 def sdg_choices() -> list[SelectChoice]:
     return [SelectChoice(str(number), catalog.sdg_label(number)) for number in catalog.SDGS]
 
@@ -69,11 +126,11 @@ class DetailsForm(Form):
         _l("Themes"), choices=theme_choices, validate_choice=False,
         description=_l("One to five."),
     )  # fmt: skip
-    countries = SelectMultipleField(
+    countries = CountriesField(
         _l("Countries"),
         choices=country_choices,
         validate_choice=False,
-        description=_l("Where it happens or is needed. Hold Ctrl (or ⌘) to choose several."),
+        description=_l("Where it happens or is needed: open a region and tick its countries."),
     )
     sdgs = CheckboxesField(
         _l("Sustainable Development Goals"), choices=sdg_choices, validate_choice=False
@@ -128,6 +185,7 @@ class CooperationForm(DetailsForm):
     language = language_field()
     body = body_field()
     submit = SubmitField(_l("Publish"))
+    preview = SubmitField(_l("Preview"))
 
 
 class StatusForm(Form):

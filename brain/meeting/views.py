@@ -16,8 +16,11 @@ from brain.forum.unread import unread_counts
 from brain.i18n import default_content_language
 from brain.meeting import bp, charts, counts, filters, matching, queries, version
 from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
+from brain.meeting.preview import DraftCooperation
 from brain.models import Board, Cooperation
 from brain.ops import cooperation as ops
+from brain.ops import posts as post_ops
+from brain.ops.cooperation import Details
 from brain.ops.errors import OperationError
 from brain.vocabulary import meeting as catalog
 from brain.vocabulary.meeting import Status
@@ -95,6 +98,7 @@ def home():
         pages=max(1, -(-total // queries.PAGE)),
         facet_groups=filters.facet_groups(facet_counts, selection),
         chosen_args=chosen_args,
+        active_filters=sum(len(values) for values in selection.chosen.values()) + bool(text),
         text=text,
         suggestions=suggestions,
         catalog=catalog,
@@ -121,11 +125,17 @@ def new():
         form.language.data = default_content_language()
         form.kind.data = request.args.get("kind", "request")
         form.languages.data = [form.language.data]
-    if form.validate_on_submit():
-        if earlier := earlier_submission(form):
-            return earlier
+    preview = None
+    if form.is_submitted():
+        # Every field is checked in the same round, so a person sees all that is missing at
+        # once (the details used to wait until the title and the message passed).
+        text_ok = form.validate()
         details = form.check_details()
-        if details is not None:
+        if form.preview.data:
+            preview = _preview_of(form, details)
+        elif text_ok and details is not None:
+            if earlier := earlier_submission(form):
+                return earlier
             try:
                 topic = ops.post_cooperation(
                     board,
@@ -146,7 +156,29 @@ def new():
                     return redirect(url_for("forum.permalink", post_id=shown))
                 flash(_("Your post is on the Meeting Point."), "success")
                 return redirect(url_for("forum.topic", topic_id=topic.id, slug=topic.slug))
-    return render_template("meeting/new.html", form=form, board=board, catalog=catalog)
+    return render_template(
+        "meeting/new.html", form=form, board=board, catalog=catalog, preview=preview
+    )
+
+
+def _preview_of(form: CooperationForm, details: Details | None) -> dict | None:
+    """The post as it will look (its details as far as they are valid, and the rendered
+    message), or None when there is nothing to show yet; nothing is saved."""
+    body_html = None
+    # A message the form refused (too long, forbidden characters) is not rendered.
+    if (form.body.data or "").strip() and not form.body.errors:
+        try:
+            body_html = post_ops.render_body(form.body.data)
+        except OperationError as problem:
+            form.body.errors = [*form.body.errors, str(problem)]
+    if body_html is None and details is None:
+        return None
+    return {
+        "title": (form.title.data or "").strip(),
+        "language": form.language.data,
+        "cooperation": DraftCooperation(details) if details is not None else None,
+        "body_html": body_html,
+    }
 
 
 @bp.route("/<id:topic_id>/details", methods=["GET", "POST"])
@@ -156,9 +188,10 @@ def edit_details(topic_id: int):
     form = DetailsForm()
     if request.method == "GET":
         form.fill(cooperation)
-    if form.validate_on_submit():
+    if form.is_submitted():
+        csrf_ok = form.validate()
         details = form.check_details()
-        if details is not None:
+        if csrf_ok and details is not None:
             ops.edit_cooperation(cooperation, details)
             db.session.commit()
             flash(_("The details are saved."), "success")

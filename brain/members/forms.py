@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from functools import lru_cache
-from zoneinfo import available_timezones
-
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -14,12 +13,14 @@ from brain.forms import CheckboxesField, Form, language_choices, no_forbidden_ch
 from brain.ops.accounts import BIO_MAX, EXPERTISE_MAX, MAX_PASSWORD
 from brain.vocabulary import mail as mail_words
 from brain.vocabulary import members as catalog
+from brain.vocabulary import timezones
 
 
-@lru_cache(maxsize=1)
 def timezone_choices() -> list[SelectChoice]:
-    zones = sorted(zone for zone in available_timezones() if "/" in zone or zone == "UTC")
-    return [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
+    """Current zones named in the reader's language (brain.vocabulary.timezones); a zone the
+    member chose before that the list no longer offers stays a choice for them."""
+    keep = current_user.timezone if current_user.is_authenticated else None
+    return timezones.choices(str(get_locale() or "en"), keep=keep)
 
 
 class SettingsForm(Form):

@@ -26,6 +26,7 @@ from brain.ops import mailing, member_data, sessions
 from brain.ops.accounts import authenticate, change_password, update_profile
 from brain.ops.errors import NotAllowed, require
 from brain.vocabulary import members as catalog
+from brain.vocabulary import timezones
 from brain.web import fail, limit_from, page_number, refusals_on
 
 DIRECTORY_PAGE = 30
@@ -52,7 +53,7 @@ def settings():
     form = SettingsForm()
     if request.method == "GET":
         form.locale.data = current_user.locale or g.get("locale", "en")
-        form.timezone.data = current_user.timezone or "UTC"
+        form.timezone.data = timezones.offered(current_user.timezone)
         form.read_languages.data = current_user.read_languages
     if form.validate_on_submit():
         current_user.locale = form.locale.data
@@ -89,7 +90,7 @@ def mail_settings():
         return redirect(url_for("members.settings", _anchor="mail"))
     settings_form = SettingsForm(formdata=None)
     settings_form.locale.data = current_user.locale or g.get("locale", "en")
-    settings_form.timezone.data = current_user.timezone or "UTC"
+    settings_form.timezone.data = timezones.offered(current_user.timezone)
     settings_form.read_languages.data = current_user.read_languages
     return render_template("members/settings.html", form=settings_form, mail_form=form), 400
 

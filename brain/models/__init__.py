@@ -1,5 +1,6 @@
 """SQLAlchemy models, grouped by domain. Models never commit and never touch the request."""
 
+from brain.models.attachments import Attachment, FileKind
 from brain.models.community import ContentVersion, Counter, Invitation, SiteSetting
 from brain.models.cooperation import Cooperation, CooperationTag, Interest, StatusChange
 from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Submission, Topic
@@ -22,6 +23,7 @@ from brain.models.types import utcnow
 from brain.models.users import BoardModerator, LoginSession, MemberEdition, Role, User
 
 __all__ = [
+    "Attachment",
     "Board",
     "BoardModerator",
     "BoardRead",
@@ -31,6 +33,7 @@ __all__ = [
     "CooperationTag",
     "Counter",
     "DigestRun",
+    "FileKind",
     "Interest",
     "Invitation",
     "LoginSession",

@@ -64,11 +64,15 @@ class ReportForm(Form):
 
 
 class ResolveForm(Form):
+    # Nothing is chosen beforehand: a hurried "Resolve" must neither hide a post that was
+    # fine nor put back one that members' reports hid (keeping a post restores it).
     resolution = SelectField(
         _l("Decision"),
         choices=lambda: [
-            SelectChoice("hide", str(_l("Hide the post"))),
+            SelectChoice("", str(_l("Choose…"))),
             SelectChoice("dismiss", str(_l("Keep the post"))),
+            SelectChoice("hide", str(_l("Hide the post"))),
         ],
+        validators=[DataRequired(_l("Choose how to resolve the report."))],
     )
     reason = reason_field(required=False)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -11,6 +12,7 @@ from brain.models import Post, Topic
 from brain.moderation import bp, forms, queries
 from brain.ops import moderation as ops
 from brain.ops.errors import require
+from brain.vocabulary.moderation import details_in_words
 from brain.web import fail, page_number, refusals_on
 
 TOPIC_ACTIONS = {
@@ -73,7 +75,8 @@ def move(topic_id: int):
         for board in queries.boards_in_order()
         if board.id != topic.board_id and permissions.moderates(current_user, board)
     ]
-    form.board.choices = [SelectChoice(board.slug, board.name) for board in targets]
+    locale = str(get_locale() or "en")
+    form.board.choices = [SelectChoice(board.slug, board.name_in(locale)) for board in targets]
     if form.validate_on_submit():
         target = next(board for board in targets if board.slug == form.board.data)
         with refusals_on(form, "reason") as attempt:
@@ -210,4 +213,7 @@ def resolve(post_id: int):
 def log():
     board_ids = _moderated_board_ids()
     entries = queries.log_page(board_ids, page_number(10_000))
-    return render_template("moderation/log.html", entries=entries)
+    locale = str(get_locale() or "en")
+    board_names = {board.slug: board.name_in(locale) for board in queries.boards_in_order()}
+    details = {entry.id: details_in_words(entry, board_names) for entry in entries.items}
+    return render_template("moderation/log.html", entries=entries, details=details)

@@ -35,6 +35,7 @@ from brain.models import (
     User,
     utcnow,
 )
+from brain.ops import uploads
 from brain.ops.errors import NotAllowed, OperationError
 from brain.ops.posts import recount_topic
 from brain.ops.sessions import end_every_session
@@ -76,6 +77,7 @@ def export_member_data(member: User) -> dict:
             "interest_expressed": _interest_expressed(member),
         },
         "reports_filed": _reports(member),
+        "files": uploads.member_files(member),
         "moderation_of_your_account": _moderation(member),
     }
 
@@ -351,6 +353,8 @@ def delete_account(member: User, password: str, *, remove_posts: bool) -> None:
         if post_ids:
             db.session.execute(insert(SearchOutbox), [{"post_id": i} for i in post_ids])
     _end_meeting_point_posts(member, now, erase_words=remove_posts)
+    # The avatar and files not in any post always go; files of posts go with the posts.
+    uploads.remove_member_files(member, with_posts=remove_posts)
     db.session.execute(
         update(Invitation)
         .where(

@@ -19,7 +19,7 @@ from brain.models.forum import (
     TITLE_MIN,
     path_segment,
 )
-from brain.ops import notifications, watching
+from brain.ops import notifications, uploads, watching
 from brain.ops.errors import OperationError, require
 from brain.ops.text import clean_text, slugify
 
@@ -197,9 +197,11 @@ def edit_title(topic: Topic, title: str) -> None:
 
 
 def delete_post(post: Post) -> None:
-    """Soft-delete: the post stays in the tree as a placeholder so replies keep their place."""
+    """Soft-delete: the post stays in the tree as a placeholder so replies keep their place.
+    Its files go (from disk once the deletion is committed)."""
     if post.deleted_at is None:
         post.deleted_at = utcnow()
+        uploads.remove_post_files(post)
         recount_topic(post.topic)
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request
+from flask import g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -40,6 +40,13 @@ def language():
             current_user.locale = choice
             db.session.commit()
     return redirect(target)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico before reading a page's <link rel="icon">: send them to
+    the SVG icon rather than to a 404."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.route("/healthz")

@@ -43,7 +43,7 @@ def _reader() -> Locale:
     return get_locale() or Locale("en")
 
 
-def _sort_key(name: str) -> str:
+def sort_key(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -72,7 +72,7 @@ def _countries(locale: str) -> dict[str, str]:
         for code, name in territories.items()
         if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
     }
-    return dict(sorted(countries.items(), key=lambda item: _sort_key(item[1])))
+    return dict(sorted(countries.items(), key=lambda item: sort_key(item[1])))
 
 
 # CLDR territory codes that are not countries (groupings, placeholders, pseudo-locales).
@@ -89,11 +89,16 @@ def language_names() -> dict[str, str]:
     return _languages(str(_reader()))
 
 
+def language_name(code: str) -> str:
+    """A spoken language in the reader's language; the code itself for one not listed."""
+    return language_names().get(code, code)
+
+
 @lru_cache(maxsize=8)
 def _languages(locale: str) -> dict[str, str]:
     languages = Locale.parse(locale).languages
     names = {code: languages.get(code, code) for code in SPOKEN_LANGUAGES}
-    return dict(sorted(names.items(), key=lambda item: _sort_key(item[1])))
+    return dict(sorted(names.items(), key=lambda item: sort_key(item[1])))
 
 
 def edition_label(code: str) -> str:
