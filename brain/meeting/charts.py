@@ -19,6 +19,15 @@ VALUE_ROOM = 48  # kept free beyond the longest bar for its number
 TONES = 6  # colours cycled through, one per row (static/css/meeting.css)
 
 
+# Labels are drawn at 13 px, at most about 8 px a letter: a longer label would run out of the chart
+# (on a phone the chart is scaled down with its text). The table beside it has the whole name.
+LABEL_CHARS = int(WIDTH / 8)
+
+
+def _fitted(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+
+
 def bars(items: list[tuple[str, int]], direction: str = "ltr") -> Markup:
     """An SVG with one labelled bar per (label, value), in the order given."""
     rtl = direction == "rtl"
@@ -42,7 +51,7 @@ def bars(items: list[tuple[str, int]], direction: str = "ltr") -> Markup:
                 '<text class="chart-value" x="{vx}" y="{vy}">{number}</text></g>'
             ).format(
                 tone=index % TONES + 1,
-                label=label,
+                label=_fitted(label),
                 lx=x(0),
                 ly=y + LABEL_HEIGHT - 5,
                 bx=WIDTH - length if rtl else 0,
