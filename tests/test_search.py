@@ -504,8 +504,8 @@ def test_an_acronym_is_not_stemmed():
 
 
 def test_a_quoted_phrase_of_three_words_needs_them_in_a_row(client):
-    # Two-word pairs are looked up as terms (brain.search.concepts.pairs); a longer phrase
-    # needs all its pairs and then its words in a row, in one sentence.
+    # Words of a quoted phrase must come in a row, in one sentence: two of them next to each
+    # other elsewhere in the post are not enough.
     board, user = make_board(), make_user()
     whole = make_topic(board=board, author=user, title="Stones", body="A blue river stone here.")
     apart = make_topic(

@@ -146,8 +146,6 @@ class _Highlighted:
                 text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
                 if name in text_fields:
                     words.add(text)
-                elif fields.pairs is not None and name == fields.pairs(language):
-                    words.update(text.split(concepts.PAIR))
                 elif name == tag_field:
                     words |= concepts.words_of(text, language)
             self._words[language] = frozenset(words)

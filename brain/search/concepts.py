@@ -27,7 +27,6 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
-from itertools import pairwise
 from pathlib import Path
 
 from brain.search import glossary
@@ -116,23 +115,9 @@ def _inside(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
     return any(span[0] <= end and start <= span[1] for start, end in others)
 
 
-PAIR = "_"  # joins two adjacent index words into one term of the pairs field
-
-
-def pair(first: str, second: str) -> str:
-    return first + PAIR + second
-
-
 def analysed(text: str, language: str) -> list[tuple[str, int]]:
     """*text*'s index words in *language*, with their positions."""
     return [(token.text, token.pos) for token in analyzer_for(language)(text, positions=True)]
-
-
-def pairs(words: list[tuple[str, int]]) -> list[str]:
-    """Each two words next to each other (in one sentence, stop words not counted), as one
-    term: a quoted phrase of two words is then one term to look up, not the positions of two
-    common words compared post by post."""
-    return [pair(a, b) for (a, p), (b, q) in pairwise(words) if q == p + 1]
 
 
 def tags(

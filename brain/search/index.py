@@ -38,7 +38,6 @@ from brain.search.schema import (
     content_field,
     meeting_concept_field,
     meeting_field,
-    pairs_field,
     words_field,
 )
 from brain.search.snapshot import OpenFiles, Snapshot, open_snapshot
@@ -85,11 +84,7 @@ def document(post: Post) -> dict:
         content_field(post.language): text,
         words_field(post.language): text,
     }
-    words = concepts.analysed(text, post.language)
-    joined = " ".join(concepts.pairs(words))
-    if joined:
-        fields[pairs_field(post.language)] = joined
-    tagged = " ".join(concepts.tags(text, post.language, words=words))
+    tagged = " ".join(concepts.tags(text, post.language))
     if tagged:
         fields[concept_field(post.language)] = tagged
     if post.is_opening and topic.cooperation is not None:

@@ -23,7 +23,6 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import pairwise
 
 from whoosh import matching
 from whoosh import query as q
@@ -108,18 +107,6 @@ def _match(
         return None
     if len(words) == 1:
         return q.Term(fields.words(language), words[0], boost=boost)
-    if slop == 1 and fields.pairs is not None:
-        # Exact: each two adjacent words are one term of the pairs field. Two words are that
-        # term; longer phrases need all their pairs, then the positions, checked only in the
-        # posts that have all the pairs (and scored by the pairs).
-        field = fields.pairs(language)
-        adjacent = [
-            q.Term(field, concepts.pair(a, b), boost=boost / (len(words) - 1))
-            for a, b in pairwise(words)
-        ]
-        if len(adjacent) == 1:
-            return adjacent[0]
-        return q.And([*adjacent, _Phrase(fields.text(language), words, slop=1, boost=0.0)])
     return _Phrase(fields.text(language), words, slop=slop, boost=boost)
 
 

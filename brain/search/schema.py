@@ -39,11 +39,6 @@ def words_field(language: str) -> str:
     return f"words_{_language(language)}"
 
 
-def pairs_field(language: str) -> str:
-    """Each two adjacent words of a post as one term (brain.search.concepts.pairs)."""
-    return f"pairs_{_language(language)}"
-
-
 def concept_field(language: str) -> str:
     """The glossary concepts a post names (brain.search.concepts), in its language's field:
     searched like the text, a concept's posts in the typed language rank above the others'."""
@@ -61,10 +56,9 @@ class Fields:
     text: Callable[[str], str]  # with positions: phrases and proximity
     words: Callable[[str], str]  # single words
     concepts: Callable[[str], str]
-    pairs: Callable[[str], str] | None = None  # two adjacent words; None: not indexed
 
 
-POSTS = Fields(content_field, words_field, concept_field, pairs_field)
+POSTS = Fields(content_field, words_field, concept_field)
 MEETING = Fields(meeting_field, meeting_field, meeting_concept_field)
 
 
@@ -95,7 +89,6 @@ def build_schema() -> Schema:
         fields[content_field(language)] = TEXT(analyzer=analyzer, phrase=True)
         fields[meeting_field(language)] = TEXT(analyzer=analyzer, phrase=True)
         fields[words_field(language)] = TEXT(analyzer=analyzer, phrase=False)
-        fields[pairs_field(language)] = KEYWORD(lowercase=False, scorable=True)
         fields[concept_field(language)] = KEYWORD(lowercase=False, scorable=True)
         fields[meeting_concept_field(language)] = KEYWORD(lowercase=False, scorable=True)
     return Schema(**fields)
