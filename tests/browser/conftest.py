@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from brain.extensions import limiter
+from tests.factories import make_board, make_user
 from tests.live import served
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -125,3 +126,21 @@ def _assert_accessible(page) -> None:
 def axe_check():
     """``axe_check(page)`` runs axe-core on the page as it is now."""
     return _assert_accessible
+
+
+# People and a board that the forum's flows share (test_forum_flow, test_writing_flow).
+
+
+@pytest.fixture
+def board():
+    return make_board(slug="cooperatives", name="Cooperatives")
+
+
+@pytest.fixture
+def amina():
+    return make_user(username="amina", display_name="Amina Diallo")
+
+
+@pytest.fixture
+def bruno():
+    return make_user(username="bruno", display_name="Bruno Costa")

@@ -9,24 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.actions import log_in, post_with_text
-from tests.factories import PASSWORD, make_board, make_reply, make_topic, make_user, opening_post
+from tests.factories import PASSWORD, make_reply, make_topic, opening_post
 
 OPENING_BODY = "What changed in your country?"
-
-
-@pytest.fixture
-def board():
-    return make_board(slug="cooperatives", name="Cooperatives")
-
-
-@pytest.fixture
-def amina():
-    return make_user(username="amina", display_name="Amina Diallo")
-
-
-@pytest.fixture
-def bruno():
-    return make_user(username="bruno", display_name="Bruno Costa")
 
 
 def topic_url(base_url: str, topic) -> str:

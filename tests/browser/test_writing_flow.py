@@ -16,30 +16,13 @@ from brain.ops import posts as post_ops
 from tests.browser.actions import log_in, post_with_text, switch_language
 from tests.factories import (
     database,
-    make_board,
     make_reply,
     make_topic,
-    make_user,
     opening_post,
 )
 
 RESTORED = "Your unsent text was restored from this browser."
 DRAFT_KEYS = "() => Object.keys(localStorage).filter(key => key.startsWith('brain-draft:'))"
-
-
-@pytest.fixture
-def board():
-    return make_board(slug="cooperatives", name="Cooperatives")
-
-
-@pytest.fixture
-def amina():
-    return make_user(username="amina", display_name="Amina Diallo")
-
-
-@pytest.fixture
-def bruno():
-    return make_user(username="bruno", display_name="Bruno Costa")
 
 
 @pytest.fixture
