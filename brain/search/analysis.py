@@ -15,6 +15,7 @@ import unicodedata
 from functools import cache
 
 from whoosh.analysis import (
+    Analyzer,
     CharsetFilter,
     Filter,
     LowercaseFilter,
@@ -340,6 +341,59 @@ def analyzer_for(language: str):
         stemmer = stemmer_for_language(language)
         chain = chain | KeepAcronymsStemFilter(stemfn=stemmer, cachesize=50_000)
     return chain | SentenceGapFilter()
+
+
+class Analysed(str):
+    """A text that carries its index words, (word, position) in order, found once: the fields
+    that index it replay them instead of analysing the text again (a post's text goes into
+    its text field and feeds its concept tags, and its words into the words field)."""
+
+    words: list[tuple[str, int]]
+
+    def __new__(cls, text: str, words: list[tuple[str, int]]):
+        made = super().__new__(cls, text)
+        made.words = words
+        return made
+
+    def __reduce__(self):  # the rebuild's worker processes receive documents pickled
+        return (Analysed, (str(self), self.words))
+
+
+def analysed(text: str, language: str) -> Analysed:
+    """*text* with its index words in *language*, with their positions."""
+    return Analysed(
+        text, [(token.text, token.pos) for token in analyzer_for(language)(text, positions=True)]
+    )
+
+
+class Replaying(Analyzer):
+    """An analyzer that takes the words an Analysed text carries, or analyses any other text
+    with *chain*."""
+
+    def __init__(self, chain):
+        self.chain = chain
+
+    def __call__(self, value, positions=False, chars=False, mode="", **kwargs):
+        words = getattr(value, "words", None)
+        if words is None or chars:
+            return self.chain(value, positions=positions, chars=chars, mode=mode, **kwargs)
+        return self._replay(words, positions, mode, kwargs)
+
+    @staticmethod
+    def _replay(words, positions, mode, kwargs):
+        token = Token(positions, False, removestops=kwargs.get("removestops", True), mode=mode)
+        for text, pos in words:
+            token.text = text
+            token.pos = pos
+            token.boost = 1.0
+            token.stopped = False
+            yield token
+
+    def has_morph(self):
+        return self.chain.has_morph()
+
+    def clean(self):
+        self.chain.clean()
 
 
 def terms(text: str, language: str) -> list[str]:

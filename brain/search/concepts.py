@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 
 from brain.search import glossary
-from brain.search.analysis import analyzer_for
+from brain.search.analysis import analysed
 
 # The words of a multi-word term may be this many positions apart (1: adjacent), stop words
 # not counted: "fair trade" finds "fair and ethical trade", not "trade fair".
@@ -115,22 +115,16 @@ def _inside(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
     return any(span[0] <= end and start <= span[1] for start, end in others)
 
 
-def analysed(text: str, language: str) -> list[tuple[str, int]]:
-    """*text*'s index words in *language*, with their positions."""
-    return [(token.text, token.pos) for token in analyzer_for(language)(text, positions=True)]
-
-
-def tags(
-    text: str, language: str, path: Path | None = None, words: list | None = None
-) -> list[str]:
+def tags(text: str, language: str, path: Path | None = None) -> list[str]:
     """The concept tags of *text*, written in *language*: one per place a concept is named.
-    *words* is analysed(text, language) when the caller has it already."""
+    An Analysed text brings its words; any other is analysed here."""
     if language not in TAGGED_LANGUAGES or not text:
         return []
     path = path or glossary.GLOSSARY
     table = _terms_by_first_word(path, language)
     positions: dict[str, list[int]] = defaultdict(list)
-    for word, position in words if words is not None else analysed(text, language):
+    words = getattr(text, "words", None)
+    for word, position in words if words is not None else analysed(text, language).words:
         positions[word].append(position)
     found: Counter[str] = Counter()
     for first in [word for word in positions if word in table]:

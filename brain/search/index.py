@@ -30,12 +30,13 @@ from whoosh.searching import Searcher
 from brain.models import Cooperation, Post, SearchOutbox, Topic
 from brain.permissions import is_public_post, public_post_clause
 from brain.search import concepts, glossary
-from brain.search.analysis import ANALYSIS_VERSION, ANALYSIS_VERSIONS
+from brain.search.analysis import ANALYSIS_VERSION, ANALYSIS_VERSIONS, analysed
 from brain.search.schema import (
     MEETING_FIELDS,
     build_schema,
     concept_field,
     content_field,
+    language_of,
     meeting_concept_field,
     meeting_field,
     words_field,
@@ -71,6 +72,9 @@ def document(post: Post) -> dict:
     text = text_of(post.body_html)
     if post.is_opening:
         text = f"{topic.title}\n{text}"
+    # Analysed once: the text field replays these words, the words field takes them as they
+    # are, and the concept tags are read from them.
+    text = analysed(text, language_of(post.language))
     fields = {
         "post_id": str(post.id),
         "topic_id": str(topic.id),
@@ -80,9 +84,9 @@ def document(post: Post) -> dict:
         "language": post.language,
         "created": post.created_at.replace(tzinfo=None),
         "opening": post.is_opening,
-        "text": text,
+        "text": str(text),
         content_field(post.language): text,
-        words_field(post.language): text,
+        words_field(post.language): [word for word, _ in text.words],
     }
     tagged = " ".join(concepts.tags(text, post.language))
     if tagged:

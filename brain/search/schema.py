@@ -15,9 +15,14 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import BOOLEAN, COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from brain.i18n import content_language_codes
-from brain.search.analysis import analyzer_for
+from brain.search.analysis import Replaying, analyzer_for
 
 LANGUAGES = tuple(content_language_codes())
+
+
+def language_of(language: str) -> str:
+    """The index's name for a post's language: one of LANGUAGES, or "und"."""
+    return _language(language)
 
 
 def _language(language: str) -> str:
@@ -86,8 +91,8 @@ def build_schema() -> Schema:
     }
     for language in LANGUAGES:
         analyzer = analyzer_for(language)
-        fields[content_field(language)] = TEXT(analyzer=analyzer, phrase=True)
-        fields[meeting_field(language)] = TEXT(analyzer=analyzer, phrase=True)
+        fields[content_field(language)] = TEXT(analyzer=Replaying(analyzer), phrase=True)
+        fields[meeting_field(language)] = TEXT(analyzer=Replaying(analyzer), phrase=True)
         fields[words_field(language)] = TEXT(analyzer=analyzer, phrase=False)
         fields[concept_field(language)] = KEYWORD(lowercase=False, scorable=True)
         fields[meeting_concept_field(language)] = KEYWORD(lowercase=False, scorable=True)
