@@ -139,7 +139,7 @@ class _Highlighted:
     def __call__(self, language: str) -> frozenset[str]:
         if language not in self._words:
             fields = self._fields
-            text_fields = {fields.text(language), fields.words(language)}
+            text_fields = {fields.text(language)}
             tag_field = fields.concepts(language)
             words: set[str] = set()
             for name, text in self._terms:

@@ -11,6 +11,7 @@ tests/search_eval/arabic_words.tsv (bench/arabic_stemmers.py; Snowball and ISRI 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import cache
 
@@ -36,8 +37,9 @@ WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06
 # version is then re-analysed when opened (brain.search.index).
 # 2: sentences are SENTENCE_GAP positions apart; 3: a paragraph or list item ends a sentence;
 # 4: the glossary concepts a post names are indexed with it (brain.search.concepts), and
-# acronyms are not stemmed.
-ANALYSIS_VERSION = 4
+# acronyms are not stemmed; 5: no positions in the postings, each post's words in order in
+# a column instead (brain.search.sequences).
+ANALYSIS_VERSION = 5
 # Sentences are this many positions apart, more than any proximity search allows, so a phrase
 # never matches across a sentence end. An end: . ! ? ؟ … (before a space) or a line break.
 SENTENCE_GAP = 50
@@ -343,41 +345,34 @@ def analyzer_for(language: str):
     return chain | SentenceGapFilter()
 
 
-class Analysed(str):
-    """A text that carries its index words, (word, position) in order, found once: the fields
-    that index it replay them instead of analysing the text again (a post's text goes into
-    its text field and feeds its concept tags, and its words into the words field)."""
-
-    words: list[tuple[str, int]]
-
-    def __new__(cls, text: str, words: list[tuple[str, int]]):
-        made = super().__new__(cls, text)
-        made.words = words
-        return made
-
-    def __reduce__(self):  # the rebuild's worker processes receive documents pickled
-        return (Analysed, (str(self), self.words))
+_LAST = threading.local()
 
 
-def analysed(text: str, language: str) -> Analysed:
-    """*text* with its index words in *language*, with their positions."""
-    return Analysed(
-        text, [(token.text, token.pos) for token in analyzer_for(language)(text, positions=True)]
-    )
+def analysed(text: str, language: str) -> list[tuple[str, int]]:
+    """*text*'s index words in *language*, (word, position) in order. The last text analysed
+    in this thread is remembered (the same object, by identity): the index gives one post's
+    text to its text field, its concept tags and its sequence column, and each asks."""
+    last = getattr(_LAST, "entry", None)
+    if last is not None and last[0] is text and last[1] == language:
+        return last[2]
+    words = [(token.text, token.pos) for token in analyzer_for(language)(text, positions=True)]
+    _LAST.entry = (text, language, words)
+    return words
 
 
 class Replaying(Analyzer):
-    """An analyzer that takes the words an Analysed text carries, or analyses any other text
-    with *chain*."""
+    """The analyzer of a text field of the index: *language*'s chain, whose words for the
+    text being indexed come from analysed() (found once for all the fields that need them).
+    Anything else (characters asked for, a query) goes through the chain."""
 
-    def __init__(self, chain):
+    def __init__(self, chain, language: str):
         self.chain = chain
+        self.language = language
 
     def __call__(self, value, positions=False, chars=False, mode="", **kwargs):
-        words = getattr(value, "words", None)
-        if words is None or chars:
+        if chars or mode == "query" or not isinstance(value, str):
             return self.chain(value, positions=positions, chars=chars, mode=mode, **kwargs)
-        return self._replay(words, positions, mode, kwargs)
+        return self._replay(analysed(value, self.language), positions, mode, kwargs)
 
     @staticmethod
     def _replay(words, positions, mode, kwargs):

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from whoosh.analysis import Analyzer, Token
+
 from brain.search import glossary
 from brain.search.analysis import analysed
 
@@ -116,15 +118,13 @@ def _inside(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
 
 
 def tags(text: str, language: str, path: Path | None = None) -> list[str]:
-    """The concept tags of *text*, written in *language*: one per place a concept is named.
-    An Analysed text brings its words; any other is analysed here."""
+    """The concept tags of *text*, written in *language*: one per place a concept is named."""
     if language not in TAGGED_LANGUAGES or not text:
         return []
     path = path or glossary.GLOSSARY
     table = _terms_by_first_word(path, language)
     positions: dict[str, list[int]] = defaultdict(list)
-    words = getattr(text, "words", None)
-    for word, position in words if words is not None else analysed(text, language).words:
+    for word, position in analysed(text, language):
         positions[word].append(position)
     found: Counter[str] = Counter()
     for first in [word for word in positions if word in table]:
@@ -176,3 +176,21 @@ def words_of(tag: str, language: str, path: Path | None = None) -> frozenset[str
     """The index words in *language* of the terms a tag stands for: what to highlight in a
     post found by it."""
     return _words_of(path or glossary.GLOSSARY, language, tag)
+
+
+class Tagging(Analyzer):
+    """The analyzer of a concepts field: a post's text in *language* → its concept tags."""
+
+    def __init__(self, language: str):
+        self.language = language
+
+    def __call__(self, value, positions=False, chars=False, mode="", **kwargs):
+        if mode == "query" or not isinstance(value, str):  # a tag itself, as searched
+            token = Token(positions, chars, mode=mode)
+            token.text, token.pos, token.boost, token.stopped = str(value), 0, 1.0, False
+            yield token
+            return
+        token = Token(positions, False, mode=mode)
+        for position, tag in enumerate(tags(value, self.language)):
+            token.text, token.pos, token.boost, token.stopped = tag, position, 1.0, False
+            yield token

@@ -19,19 +19,18 @@ narrower concepts: quoting asks for those words.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from whoosh import matching
 from whoosh import query as q
-from whoosh.query.spans import Span
 
-from brain.search import concepts, glossary
+from brain.search import concepts, glossary, sequences
 from brain.search.analysis import fold, terms
 from brain.search.concepts import PROXIMITY
 from brain.search.schema import LANGUAGES, POSTS, Fields
+from brain.search.sequences import SEQUENCE_COLUMN
 
 MAX_QUERY_CHARS = 300
 MAX_ITEMS = 12
@@ -106,15 +105,15 @@ def _match(
     if not words:
         return None
     if len(words) == 1:
-        return q.Term(fields.words(language), words[0], boost=boost)
+        return q.Term(fields.text(language), words[0], boost=boost)
     return _Phrase(fields.text(language), words, slop=slop, boost=boost)
 
 
 class _Phrase(q.Phrase):
-    """Whoosh's Phrase, matched the same way (each word after the previous one, at most
-    *slop* positions on) but on the words' positions as integers: Whoosh's matcher makes a
-    Span object for every position of every word in every post that has all the words,
-    which was most of a glossary query's time (the words of "social economy" are common)."""
+    """Whoosh's Phrase (each word after the previous one, at most *slop* words on), found
+    without positions: the posts that have all the words, and among them those whose line of
+    words holds them in order (brain.search.sequences). brain.search.vectors answers it with
+    arrays; this matcher is for anything that asks Whoosh."""
 
     def matcher(self, searcher, context=None):
         fieldname = self.fieldname
@@ -122,6 +121,8 @@ class _Phrase(q.Phrase):
             return matching.NullMatcher()
         field = searcher.schema[fieldname]
         reader = searcher.reader()
+        if not reader.has_column(SEQUENCE_COLUMN):
+            return matching.NullMatcher()
         words, frequencies = [], []
         for word in self.words:
             try:
@@ -134,25 +135,33 @@ class _Phrase(q.Phrase):
             frequencies.append(reader.doc_frequency(fieldname, word))
         matchers = [word.matcher(searcher, context) for word in words]
         rarest_first = sorted(range(len(words)), key=frequencies.__getitem__)
-        found = _NearMatcher(matchers, self.slop, rarest_first)
+        lines = reader.column_reader(SEQUENCE_COLUMN)
+        found = _NearMatcher(matchers, sequences.finder(tuple(self.words), self.slop), lines)
+        found.start(rarest_first)
         return matching.WrappingMatcher(found, boost=self.boost) if self.boost != 1.0 else found
 
 
 class _NearMatcher(matching.Matcher):
-    """The posts where the words come in order, each at most *slop* positions after the
-    previous one (Whoosh's SpanNear2 with ordered=True, mindist=1, for single words), scored
+    """The posts that have all the words and whose line of words *holds* them, scored
     as the sum of the words' scores as Whoosh's intersection does. One loop leaps the words'
-    postings to the next post that has them all; positions are compared as integers."""
+    postings to the next post that has them all."""
 
-    def __init__(self, matchers: list, slop: int, rarest_first: list[int] | None = None):
+    def __init__(self, matchers: list, holds, lines):
         self._ms = matchers  # in the phrase's order
-        self._slop = slop
-        self._order = rarest_first or list(range(len(matchers)))  # the leaps' order
-        self._first = matchers[self._order[0]]
-        self._spans: list[Span] = []
-        self._active = all(m.is_active() for m in matchers)
+        self._holds = holds
+        self._lines = lines
+        self._order = list(range(len(matchers)))  # the leaps' order
+        self._active = False
+
+    def start(self, rarest_first: list[int]) -> None:
+        self._order = rarest_first
+        self._active = all(m.is_active() for m in self._ms)
         if self._active:
             self._find()
+
+    @property
+    def _first(self):
+        return self._ms[self._order[0]]
 
     def _find(self) -> None:
         """From the current post of the rarest word on, stop at the next one that matches."""
@@ -170,28 +179,10 @@ class _NearMatcher(matching.Matcher):
                     first.skip_to(m.id())
                     break
             else:
-                spans = self._near()
-                if spans:
-                    self._spans = spans
+                if self._holds(self._lines[target]):
                     return
                 first.next()
         self._active = False
-
-    def _near(self) -> list[Span]:
-        slop = self._slop
-        chains = {(p, p) for p in self._ms[0].value_as("positions")}
-        for m in self._ms[1:]:
-            positions = m.value_as("positions")
-            following = set()
-            for start, end in chains:
-                j = bisect_right(positions, end)  # the first position after the chain
-                while j < len(positions) and positions[j] - end <= slop:
-                    following.add((start, positions[j]))
-                    j += 1
-            if not following:
-                return []
-            chains = following
-        return [Span(start, end) for start, end in sorted(chains)]
 
     def is_active(self) -> bool:
         return self._active
@@ -210,9 +201,6 @@ class _NearMatcher(matching.Matcher):
             self._find()
         return False
 
-    def spans(self) -> list[Span]:
-        return self._spans
-
     def score(self) -> float:
         return sum(m.score() for m in self._ms)
 
@@ -223,7 +211,9 @@ class _NearMatcher(matching.Matcher):
         return list(self._ms)
 
     def copy(self) -> _NearMatcher:
-        return _NearMatcher([m.copy() for m in self._ms], self._slop, self._order)
+        found = _NearMatcher([m.copy() for m in self._ms], self._holds, self._lines)
+        found.start(self._order)
+        return found
 
     def replace(self, minquality=0):
         return self if self._active else matching.NullMatcher()

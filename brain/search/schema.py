@@ -16,6 +16,8 @@ from whoosh.fields import BOOLEAN, COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, 
 
 from brain.i18n import content_language_codes
 from brain.search.analysis import Replaying, analyzer_for
+from brain.search.concepts import Tagging
+from brain.search.sequences import SEQUENCE_COLUMN, Lines
 
 LANGUAGES = tuple(content_language_codes())
 
@@ -37,13 +39,6 @@ def meeting_field(language: str) -> str:
     return f"meeting_{_language(language)}"
 
 
-def words_field(language: str) -> str:
-    """The post's words again, without their positions: what a single word is scored on.
-    Reading a word's postings from the positional field decodes every position too, which
-    made a common word's postings about fifteen times costlier to read."""
-    return f"words_{_language(language)}"
-
-
 def concept_field(language: str) -> str:
     """The glossary concepts a post names (brain.search.concepts), in its language's field:
     searched like the text, a concept's posts in the typed language rank above the others'."""
@@ -56,15 +51,16 @@ def meeting_concept_field(language: str) -> str:
 
 @dataclass(frozen=True)
 class Fields:
-    """Where a query looks, per language: the text, and the concepts found in it."""
+    """Where a query looks, per language: the text (its words, without positions: phrases
+    are checked on the sequence column, brain.search.sequences), and the concepts found in
+    it."""
 
-    text: Callable[[str], str]  # with positions: phrases and proximity
-    words: Callable[[str], str]  # single words
+    text: Callable[[str], str]
     concepts: Callable[[str], str]
 
 
-POSTS = Fields(content_field, words_field, concept_field)
-MEETING = Fields(meeting_field, meeting_field, meeting_concept_field)
+POSTS = Fields(content_field, concept_field)
+MEETING = Fields(meeting_field, meeting_concept_field)
 
 
 MEETING_FIELDS = tuple(
@@ -86,14 +82,15 @@ def build_schema() -> Schema:
         "opening": BOOLEAN(stored=True),
         # Plain text of the title (opening posts) and body, for highlighted excerpts.
         "text": STORED(),
+        # Each post's index words in order, for phrases (brain.search.sequences).
+        SEQUENCE_COLUMN: Lines(),
         # Meeting Point details of an opening post: "kind:offer theme:cooperatives sdg:8 …".
         "coop": KEYWORD(lowercase=False, scorable=False),
     }
     for language in LANGUAGES:
         analyzer = analyzer_for(language)
-        fields[content_field(language)] = TEXT(analyzer=Replaying(analyzer), phrase=True)
-        fields[meeting_field(language)] = TEXT(analyzer=Replaying(analyzer), phrase=True)
-        fields[words_field(language)] = TEXT(analyzer=analyzer, phrase=False)
-        fields[concept_field(language)] = KEYWORD(lowercase=False, scorable=True)
-        fields[meeting_concept_field(language)] = KEYWORD(lowercase=False, scorable=True)
+        fields[content_field(language)] = TEXT(analyzer=Replaying(analyzer, language), phrase=False)
+        fields[meeting_field(language)] = TEXT(analyzer=Replaying(analyzer, language), phrase=False)
+        fields[concept_field(language)] = TEXT(analyzer=Tagging(language), phrase=False)
+        fields[meeting_concept_field(language)] = TEXT(analyzer=Tagging(language), phrase=False)
     return Schema(**fields)

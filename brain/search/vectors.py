@@ -5,8 +5,10 @@ a third of 100,000 posts cost 60–80 ms before the first result, and its top-20
 (skipping blocks that cannot make the top) hardly skips anything for common words. Here each
 term's postings are decoded block by block into arrays, scored with the same BM25F formula
 and statistics as Whoosh (so the ranking is Whoosh's), and the query's tree (And, Or, AndMaybe,
-AndNot) becomes arithmetic on one array per segment. Parts with positions (phrases, proximity)
-are still matched by Whoosh's matchers, which only visit the posts that have all their words.
+AndNot) becomes arithmetic on one array per segment. A phrase (or words near each other) is
+the And of its words, then checked on the line of words of each post that has them all
+(brain.search.sequences), and only of those the rest of an And already matched. Other parts
+(ranges) are matched by Whoosh's matchers.
 
 What this gives besides speed: the total is exact (a count of the array, no second pass), the
 permission filter and mask are arrays built once per searcher and board list, and the posts'
@@ -15,6 +17,8 @@ lengths and dates are read from their columns once per segment, not once per mat
 
 from __future__ import annotations
 
+import io
+import mmap
 import threading
 import weakref
 from dataclasses import dataclass
@@ -25,6 +29,9 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
+
+from brain.search import sequences
+from brain.search.sequences import SEQUENCE_COLUMN
 
 # Field lengths are kept as one byte (Whoosh's length_to_byte); 0 means no length.
 _LENGTHS = np.array([byte_to_length(b) if b else 1 for b in range(256)], dtype=np.float64)
@@ -47,6 +54,15 @@ class _Leaf:
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
         self._live: np.ndarray | None = None
+        self._lines = None
+
+    def lines(self):
+        """docnum → the document's line of words (brain.search.sequences), or None when the
+        segment was written before the column existed."""
+        if self._lines is None and self.reader.has_column(SEQUENCE_COLUMN):
+            column = self.reader.column_reader(SEQUENCE_COLUMN, translate=False)
+            self._lines = _line_reader(column)
+        return self._lines
 
     def live(self) -> np.ndarray:
         """True for each document not deleted."""
@@ -93,6 +109,22 @@ class _Leaf:
                 )
             return values
         return np.fromiter((column[n] for n in range(size)), dtype=dtype or np.int64, count=size)
+
+
+def _line_reader(column):
+    """Lines read as slices of the column's file mapped in memory (a read of the file for
+    each one cost as much as checking it), or by the column's own reader."""
+    try:
+        data = mmap.mmap(column._dbfile.fileno(), 0, access=mmap.ACCESS_READ)
+        base, offsets, lengths = column._basepos, column._offsets, column._lengths
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return column.__getitem__
+
+    def line(docnum: int) -> bytes:
+        start = base + offsets[docnum]
+        return data[start : start + lengths[docnum]]
+
+    return line
 
 
 def _lengths_column(reader, fieldname: str):
@@ -165,7 +197,35 @@ class _Evaluation:
             return self._boosted(query, np.where(matched, scores, 0.0)), matched
         if query is q.NullQuery or kind is type(q.NullQuery):
             return np.zeros(leaf.size), np.zeros(leaf.size, dtype=bool)
-        return self._by_whoosh(query, leaf)
+        return self._positional(query, leaf)
+
+    def _positional(self, query: q.Query, leaf: _Leaf, within: np.ndarray | None = None):
+        if isinstance(query, q.Phrase):
+            return self._phrase(query, leaf, within)
+        return self._by_whoosh(query, leaf, within)
+
+    def _phrase(self, query: q.Phrase, leaf: _Leaf, within: np.ndarray | None = None):
+        """The posts that have every word (scored as their sum, as Whoosh's phrase matcher
+        scores), kept where the words come in order, at most query.slop apart."""
+        words = tuple(query.words)
+        every = q.And([q.Term(query.fieldname, word) for word in words])
+        scores, matched = self._combine(every, leaf, any_of=False)
+        if within is not None:
+            matched = matched & within
+        candidates = np.flatnonzero(matched)
+        if len(candidates):
+            lines = leaf.lines()
+            if lines is None:  # a segment written before the column existed
+                matched[:] = False
+            else:
+                holds = sequences.finder(words, query.slop)
+                kept = np.fromiter(
+                    (holds(lines(n)) for n in candidates.tolist()),
+                    dtype=bool,
+                    count=len(candidates),
+                )
+                matched[candidates[~kept]] = False
+        return self._boosted(query, np.where(matched, scores, 0.0)), matched
 
     def _boosted(self, query: q.Query, scores: np.ndarray) -> np.ndarray:
         return scores * query.boost if query.boost != 1.0 else scores
@@ -177,8 +237,8 @@ class _Evaluation:
         for part in parts:
             if any_of or not _by_positions(part):
                 more, found = self.node(part, leaf)
-            else:  # positions are compared only where the rest of the And already matched
-                more, found = self._by_whoosh(part, leaf, within=matched)
+            else:  # checked only where the rest of the And already matched
+                more, found = self._positional(part, leaf, within=matched)
             if any_of:
                 matched |= found
             else:
