@@ -60,6 +60,7 @@ class _Term:
     words: tuple[str, ...]  # analysed
     concepts: tuple[str, ...]  # the keys of the concepts listing it
     homonyms: tuple[tuple[str, ...], ...]  # longer terms in which it names another concept
+    needed: frozenset[str]  # its words, as a set: a post lacking one cannot name it
 
 
 @cache
@@ -73,7 +74,12 @@ def _terms_by_first_word(path: Path, language: str) -> dict[str, tuple[_Term, ..
                 if other[: len(words)] == words:
                     longer.add(other)
         found[words[0]].append(
-            _Term(words, tuple(owner.key for owner in owners), tuple(sorted(longer)))
+            _Term(
+                words,
+                tuple(owner.key for owner in owners),
+                tuple(sorted(longer)),
+                frozenset(words),
+            )
         )
     return {word: tuple(terms) for word, terms in found.items()}
 
@@ -127,9 +133,10 @@ def tags(text: str, language: str, path: Path | None = None) -> list[str]:
     for word, position in analysed(text, language):
         positions[word].append(position)
     found: Counter[str] = Counter()
+    present = positions.keys()
     for first in [word for word in positions if word in table]:
         for term in table[first]:
-            if any(word not in positions for word in term.words):
+            if not present >= term.needed:
                 continue
             near = _chains(term.words, positions, PROXIMITY)
             if not near:

@@ -53,6 +53,9 @@ BATCH = 500
 # postings whole, and each block costs a read, a decompression and an unpickling; common
 # words' queries are ~20 % faster and a rebuild writes fewer blocks.
 WRITER_ARGS = {"compound": False, "codec": W3Codec(blocklimit=1024)}
+# Memory for a rebuild's postings, per writing process, before Whoosh sorts them in runs on
+# disk and merges the runs (pickling each posting twice): a writer of 50,000 posts fits.
+REBUILD_MEMORY_MB = 1024
 # Beside the index: the brain.search.analysis versions that analysed its documents.
 VERSION_FILE = "analysis-version"
 
@@ -457,7 +460,7 @@ class Indexer:
             self._write_version()
             self._ix_pid = os.getpid()
             self._forget_searcher()
-            args = dict(WRITER_ARGS, limitmb=256)
+            args = dict(WRITER_ARGS, limitmb=REBUILD_MEMORY_MB)
             if procs > 1:
                 args.update(procs=procs, multisegment=True)
             writer = self._ix.writer(**args)
