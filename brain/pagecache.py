@@ -26,7 +26,7 @@ from itertools import chain
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from brain import commits
+from brain import commits, fragments
 from brain.extensions import db
 from brain.models import ContentVersion, Counter, SearchOutbox
 
@@ -48,6 +48,7 @@ def _bump_pages() -> None:
     cache = current_app.extensions.get("brain_page_cache")
     if cache is not None:
         cache.bump()
+    fragments.forget()  # members' pages keep parts by the same counter (brain.fragments)
 
 
 def listen() -> None:
@@ -155,6 +156,7 @@ class PageCache:
 
 def init_app(app: Flask) -> None:
     listen()
+    fragments.init_app(app)
     cache = PageCache(app)
     app.extensions["brain_page_cache"] = cache
     app.wsgi_app = cache

@@ -8,8 +8,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
+from babel import dates as babel_dates
+from babel import support as babel_support
 from flask import (
     Flask,
     current_app,
@@ -21,7 +24,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, format_datetime, format_timedelta, get_locale
+from flask_babel import force_locale, format_timedelta, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
@@ -32,8 +35,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
+from wtforms.i18n import messages_path as wtforms_messages_path
 
-from brain import avatars, commits, i18n, permissions, settings
+from brain import avatars, commits, fragments, i18n, permissions, settings
 from brain.database import InvalidText
 from brain.extensions import db, limiter
 from brain.ops import submissions
@@ -405,10 +409,17 @@ def when(moment: datetime | None) -> Markup:
         return Markup("")
     delta = moment - datetime.now(UTC)
     relative = format_timedelta(delta, add_direction=True, granularity="minute")
-    exact = format_datetime(moment, "long")  # the long form names the time zone
+    exact = _exact_time(moment, str(get_locale() or "en"), get_timezone())
     return Markup('<time datetime="{iso}" title="{exact}">{relative}</time>').format(
         iso=moment.isoformat(timespec="seconds"), exact=exact, relative=relative
     )
+
+
+@lru_cache(maxsize=4096)
+def _exact_time(moment: datetime, locale: str, zone) -> str:
+    """A moment in full (the long form names the time zone), as flask_babel's
+    format_datetime(moment, "long") gives it; kept, as a page shows the same moments again."""
+    return babel_dates.format_datetime(moment, "long", tzinfo=zone, locale=locale)
 
 
 def language_name(code: str) -> str:
@@ -449,19 +460,51 @@ def board_link(board) -> Markup:
     )
 
 
+@lru_cache(maxsize=16)
+def _form_catalog(locale: str) -> babel_support.Translations:
+    return babel_support.Translations.load(wtforms_messages_path(), [locale], domain="wtforms")
+
+
+class _FormTranslations:
+    """WTForms' own messages in the request's language, read from disk once per process
+    (Flask-WTF reads the catalog again for every request that builds a form)."""
+
+    def ugettext(self, string: str) -> str:
+        return _form_catalog(str(get_locale() or "en")).ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return _form_catalog(str(get_locale() or "en")).ungettext(singular, plural, n)
+
+
+_FORM_TRANSLATIONS = _FormTranslations()
+
+
+def share_form_translations() -> None:
+    request.wtforms_translations = _FORM_TRANSLATIONS  # what flask_wtf.i18n looks for
+
+
 def template_globals() -> dict:
     locale = str(get_locale() or "en")
     language = i18n.BY_CODE.get(locale, i18n.BY_CODE["en"])
     return {
         "page_lang": language.code,
         "page_dir": language.direction,
-        "site_name": settings.site_name(language.code),
+        "site_name": _site_name(language.code),
     }
+
+
+def _site_name(code: str) -> str:
+    """The site's name. The settings are kept while the content is unchanged (saving one is a
+    change of content), so a page (its feed links too) reads them without a query."""
+    if "site_settings" not in g:
+        g.site_settings = dict(fragments.kept("site-settings", make=settings._stored))
+    return settings.site_name(code)
 
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     app.before_request(guard_input)
+    app.before_request(share_form_translations)
     app.after_request(security_headers)
     app.after_request(i18n.remember_locale)
     for code in ERROR_TITLES:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from math import ceil
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only
 
+from brain import fragments
 from brain.extensions import db
 from brain.forum.unread import not_muted_by
 from brain.models import Board, Post, PostRevision, Topic, User
@@ -46,9 +48,11 @@ def board_by_slug(slug: str) -> Board | None:
 
 
 def topic_with_cooperation(topic_id: int) -> Topic | None:
-    """The topic, with its Meeting Point details in the same query (None for an ordinary
-    topic)."""
-    return db.session.get(Topic, topic_id, options=[joinedload(Topic.cooperation)])
+    """The topic, with its board and its Meeting Point details in the same query (None for
+    an ordinary topic)."""
+    # The board's translations only when a page shows its name (not when that part is kept).
+    board = joinedload(Topic.board).lazyload(Board.translations)
+    return db.session.get(Topic, topic_id, options=[joinedload(Topic.cooperation), board])
 
 
 def readable_boards(actor: Actor) -> list[Board]:
@@ -83,7 +87,8 @@ def board_stats(board_ids: list[int]) -> dict[int, tuple[int, int, object]]:
 def _topic_listing():
     return select(Topic).options(
         joinedload(Topic.author),
-        joinedload(Topic.board),
+        # Names only when a list shows them (not when it is kept: brain.fragments).
+        joinedload(Topic.board).lazyload(Board.translations),
         joinedload(Topic.last_post)
         .load_only(Post.id, Post.author_id, Post.created_at)
         .joinedload(Post.author),
@@ -130,6 +135,56 @@ def board_topics(
     return db.paginate(query, page=page, per_page=per_page, error_out=True, max_per_page=100)
 
 
+@dataclass(frozen=True)
+class ListingOutline:
+    """A page of a board's topic list as plain data kept between requests: its place among
+    the pages and the ids of its topics."""
+
+    page: int
+    pages: int
+    topic_ids: tuple[int, ...]
+
+
+class KeptListing:
+    """A page of a board's topics whose rows are read only when a template asks for them,
+    that is when the list is not kept as a fragment."""
+
+    def __init__(self, outline: ListingOutline, load, loaded=None):
+        self._load, self._loaded = load, loaded
+        self.page, self.pages, self.topic_ids = outline.page, outline.pages, outline.topic_ids
+
+    @cached_property
+    def items(self) -> list[Topic]:
+        return (self._loaded or self._load()).items
+
+
+def kept_board_topics(
+    board: Board,
+    page: int,
+    per_page: int,
+    languages: list[str] | None = None,
+    include_hidden: bool = False,
+) -> KeptListing:
+    """``board_topics``, its outline kept while the content is unchanged (brain.fragments)."""
+    loaded = []
+
+    def load():
+        return board_topics(board, page, per_page, languages, include_hidden)
+
+    def outline() -> ListingOutline:
+        listing = load()
+        loaded.append(listing)
+        return ListingOutline(
+            listing.page, listing.pages, tuple(topic.id for topic in listing.items)
+        )
+
+    filtered = tuple(languages) if languages else None
+    kept = fragments.kept(
+        "board-outline", board.id, page, per_page, filtered, include_hidden, make=outline
+    )
+    return KeptListing(kept, load, loaded[0] if loaded else None)
+
+
 def page_count(total: int, per_page: int) -> int:
     return max(ceil(total / per_page), 1)
 
@@ -148,6 +203,60 @@ def topic_page(topic: Topic, page: int, per_page: int, flat: bool) -> TopicPage 
         .offset((page - 1) * per_page)
     ).all()
     return TopicPage(_thread_entries(posts, flat), page, pages, flat)
+
+
+@dataclass(frozen=True)
+class PageOutline:
+    """What a page of a topic is made of, as plain data kept between requests
+    (brain.fragments): its place among the pages, and each post's id and author."""
+
+    page: int
+    pages: int
+    flat: bool
+    authors: tuple[tuple[int, int | None], ...]
+
+
+class KeptTopicPage:
+    """A page of a topic whose posts are read from the database only when a template asks
+    for them, that is when the page's posts are not kept as a fragment."""
+
+    def __init__(self, outline: PageOutline, load, loaded: TopicPage | None = None):
+        self.outline, self._load, self._loaded = outline, load, loaded
+        self.page, self.pages, self.flat = outline.page, outline.pages, outline.flat
+        self.authors = outline.authors
+        self.post_ids = [post_id for post_id, _author in outline.authors]
+
+    @cached_property
+    def entries(self) -> list[ThreadEntry]:
+        thread = self._loaded or self._load()
+        entries = thread.entries if thread is not None else []
+        if tuple((entry.post.id, entry.post.author_id) for entry in entries) != self.authors:
+            # The posts changed since the outline was kept, and the counter does not say so
+            # yet: the reader's view was keyed on the outline, so nothing is kept from here.
+            fragments.distrust()
+        return entries
+
+
+def kept_topic_page(topic: Topic, page: int, per_page: int, flat: bool) -> KeptTopicPage | None:
+    """``topic_page``, its outline kept while the content is unchanged (brain.fragments):
+    the posts themselves are read only when they are rendered."""
+    loaded: list[TopicPage] = []
+
+    def load() -> TopicPage | None:
+        return topic_page(topic, page, per_page, flat)
+
+    def outline() -> PageOutline | None:
+        thread = load()
+        if thread is None:
+            return None
+        loaded.append(thread)
+        authors = tuple((entry.post.id, entry.post.author_id) for entry in thread.entries)
+        return PageOutline(thread.page, thread.pages, thread.flat, authors)
+
+    kept = fragments.kept("topic-outline", topic.id, page, per_page, flat, make=outline)
+    if kept is None:
+        return None
+    return KeptTopicPage(kept, load, loaded[0] if loaded else None)
 
 
 def subthread_page(root: Post, page: int, per_page: int) -> TopicPage | None:

@@ -4,6 +4,11 @@ they muted. Guests are told nothing: their pages stay the ones the page cache ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from flask import url_for
+from flask_babel import ngettext
+from markupsafe import Markup
 from sqlalchemy import ColumnElement, func, select
 
 from brain.extensions import db
@@ -38,3 +43,20 @@ def not_muted_by(actor: Actor) -> ColumnElement[bool] | None:
     return Topic.id.not_in(
         select(Watch.topic_id).where(muted, Watch.topic_id.is_not(None))
     ) & Topic.board_id.not_in(select(Watch.board_id).where(muted, Watch.board_id.is_not(None)))
+
+
+def marks(unread: dict[int, int]) -> Callable[[str, int], str]:
+    """What fills a kept topic list's holes (brain.fragments) for this reader: after each
+    topic, the number of its posts they have not read, as forum/_unread.html's
+    ``unread_marker`` shows it."""
+
+    def fill(_name: str, topic_id: int) -> str:
+        count = unread.get(topic_id, 0)
+        if not count:
+            return ""
+        return Markup('\n<a class="unread-count" href="{url}">{words}</a>').format(
+            url=url_for("forum.first_unread", topic_id=topic_id),
+            words=ngettext("%(num)d new", "%(num)d new", count),
+        )
+
+    return fill

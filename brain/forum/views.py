@@ -33,6 +33,9 @@ from brain.web import (
 
 MAX_PAGE = 100_000
 
+# Fills the unread marks into topic lists kept as fragments (board.html, home.html).
+bp.add_app_template_global(unread.marks, "unread_marks")
+
 
 def _page_arg() -> int:
     return page_number(MAX_PAGE)
@@ -69,18 +72,25 @@ def board(slug: str):
     start_refusal = permissions.why_not_start_topic(current_user, board)
     page = _page_arg()
     languages = content_filter(request.args, current_user)
-    listing = queries.board_topics(
+    moderator = permissions.moderates(current_user, board)
+    listing = queries.kept_board_topics(
         board,
         page,
         current_app.config["TOPICS_PER_PAGE"],
         languages,
-        include_hidden=permissions.moderates(current_user, board),
+        include_hidden=moderator,
     )
     return render_template(
         "forum/board.html",
         board=board,
         listing=listing,
-        unread=unread.unread_counts(current_user, [topic.id for topic in listing.items]),
+        # What decides this reader's view of the list (the key of the kept fragment).
+        viewer=(
+            tuple(languages) if languages else None,
+            tuple(request.args.getlist("only")),  # the pages' links carry it on
+            moderator,
+        ),
+        unread=unread.unread_counts(current_user, list(listing.topic_ids)),
         languages=languages,
         can_start=start_refusal is None,
         start_refusal=start_refusal,
@@ -155,12 +165,12 @@ def topic(topic_id: int, slug: str | None = None):
         return redirect(url_for("forum.topic", topic_id=topic.id, slug=topic.slug, **args), 301)
     per_page = current_app.config["POSTS_PER_PAGE"]
     offer_feed(topic=topic)
-    thread = queries.topic_page(topic, page, per_page, flat)
+    thread = queries.kept_topic_page(topic, page, per_page, flat)
     if thread is None:
         fail(404, _("This topic has no page %(page)d.", page=page))
     marked = False
-    if current_user.is_authenticated and thread.entries:
-        shown = [entry.post.id for entry in thread.entries]
+    shown = thread.post_ids
+    if current_user.is_authenticated and shown:
         marked = reading.mark_topic_read(current_user, topic, max(shown))
         marked = notifications.mark_read(current_user, shown) or marked
     reply_refusal = permissions.why_not_reply(current_user, topic)
@@ -172,6 +182,8 @@ def topic(topic_id: int, slug: str | None = None):
         "forum/topic.html",
         topic=topic,
         thread=thread,
+        # What decides this reader's view of the posts (the key of the kept fragment).
+        viewer=_viewer(topic, thread, reply_refusal is None),
         form=form,
         action_form=ConfirmForm() if current_user.is_authenticated else None,
         can_reply=reply_refusal is None,
@@ -182,6 +194,23 @@ def topic(topic_id: int, slug: str | None = None):
         # each post again.
         db.session.commit()
     return page_html
+
+
+def _viewer(topic, thread, can_reply: bool) -> tuple:
+    """Everything about the reader that changes how the posts of a topic page look (links to
+    reply, edit, delete, report, moderate; hidden posts' text): the posts' fragment is kept
+    per distinct value. Being the author of a post counts, so a member's own posts on the
+    page are named."""
+    if not current_user.is_authenticated:
+        return ("guest",)
+    own = tuple(post_id for post_id, author_id in thread.authors if author_id == current_user.id)
+    return (
+        "member",
+        permissions.why_not_act(current_user) is None,
+        permissions.moderates(current_user, topic.board),
+        can_reply,
+        own,
+    )
 
 
 @bp.route("/t/<id:topic_id>/unread")

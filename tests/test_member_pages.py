@@ -1,0 +1,284 @@
+"""Members' pages keep the parts many readers see alike (brain.fragments): every change shows
+at once, and no member is ever shown another's own parts or what only others may see."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from brain.models import Board, Post, Role, Topic, User
+from brain.ops import moderation
+from brain.ops import posts as post_ops
+from tests.factories import (
+    database,
+    log_in,
+    make_board,
+    make_reply,
+    make_topic,
+    make_user,
+    opening_post,
+)
+
+
+@pytest.fixture
+def kept(app):
+    """The page cache and the fragments on, as in production (the suite turns them off)."""
+    app.config["PAGE_CACHE_SECONDS"] = 30
+    app.extensions["brain_fragments"].clear()
+    app.extensions["brain_page_cache"].entries.clear()
+    yield app
+    app.extensions["brain_fragments"].clear()
+    app.extensions["brain_page_cache"].entries.clear()
+
+
+@pytest.fixture
+def forum(kept):
+    board = make_board()
+    amina = make_user(username="amina", display_name="Amina Diallo")
+    karim = make_user(username="karim", display_name="Karim Haddad")
+    topic = make_topic(board=board, author=amina, title="Tontines", body="Opening words")
+    reply = make_reply(parent=opening_post(topic), author=karim, body="First reply by Karim")
+    return {"board": board, "amina": amina, "karim": karim, "topic": topic, "reply": reply}
+
+
+def url(topic) -> str:
+    return f"/t/{topic.id}-{topic.slug}"
+
+
+def member(app, user):
+    client = app.test_client()
+    log_in(client, user)
+    return client
+
+
+def page(client, address: str) -> str:
+    response = client.get(address)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def without_tokens(html: str) -> str:
+    """The page without its one-time values (CSRF and submission tokens)."""
+    return re.sub(r'(name="(?:csrf_token|submission)"[^>]*value=)"[^"]+"', r"\1", html)
+
+
+def edit_links(html: str) -> set[int]:
+    return {int(n) for n in re.findall(r'href="/p/(\d+)/edit"', html)}
+
+
+def test_the_posts_are_kept_and_served_again(kept, forum, count_queries):
+    amina, karim = member(kept, forum["amina"]), member(kept, forum["karim"])
+    page(amina, "/")  # the welcome message is shown once
+    first = page(amina, url(forum["topic"]))
+    page(karim, url(forum["topic"]))
+    with count_queries() as statements:
+        again = page(amina, url(forum["topic"]))
+    assert without_tokens(again) == without_tokens(first)
+    # Served from the fragment: the posts of the page are not read again.
+    assert not any("FROM posts" in s and "posts.tree_path" in s for s in statements)
+
+
+def test_a_member_never_sees_another_members_own_parts(kept, forum):
+    amina, karim = member(kept, forum["amina"]), member(kept, forum["karim"])
+    opening, reply = forum["topic"].first_post_id, forum["reply"].id
+    # Karim renders the posts first; Amina is served next.
+    karims = page(karim, url(forum["topic"]))
+    aminas = page(amina, url(forum["topic"]))
+    assert edit_links(karims) == {reply} and edit_links(aminas) == {opening}
+    assert f'href="/p/{opening}/report"' in karims and f'href="/p/{reply}/report"' not in karims
+    assert f'href="/p/{reply}/report"' in aminas and f'href="/p/{opening}/report"' not in aminas
+    # The header, the composer's tokens and the writing aids are each reader's own.
+    assert "Karim Haddad</bdi></a></li>" in karims and "Karim Haddad</bdi></a></li>" not in aminas
+    assert f'data-owner="{forum["karim"].id}"' in karims
+    assert f'data-owner="{forum["amina"].id}"' in aminas
+    tokens = [
+        re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', html) for html in (karims, aminas)
+    ]
+    assert tokens[0] and tokens[1] and not set(tokens[0]) & set(tokens[1])
+    submissions = [
+        re.findall(r'name="submission"[^>]*value="([^"]+)"', h) for h in (karims, aminas)
+    ]
+    assert submissions[0] and submissions[1] and submissions[0] != submissions[1]
+    # And a guest, served after both, gets neither.
+    guests = page(kept.test_client(), url(forum["topic"]))
+    assert (
+        not edit_links(guests)
+        and "/report" not in guests
+        and "Karim Haddad</bdi></a></li>" not in guests
+    )
+
+
+def test_an_edit_shows_at_once(kept, forum):
+    karim = member(kept, forum["karim"])
+    assert "First reply by Karim" in page(karim, url(forum["topic"]))
+    with database() as session:
+        post = session.get(Post, forum["reply"].id)
+        post_ops.edit_post(post, session.get(User, forum["karim"].id), "Reworded reply")
+        session.commit()
+    html = page(karim, url(forum["topic"]))
+    assert "Reworded reply" in html and "First reply" not in html
+    assert f'href="/p/{forum["reply"].id}/revisions"' in html  # "edited", for its author
+
+
+def test_a_hidden_post_stays_hidden_from_members_who_may_not_see_it(kept, forum):
+    moderator = make_user(username="mod", role=Role.ADMIN)
+    with database() as session:
+        moderation.hide_post(
+            session.get(Post, forum["reply"].id), session.get(User, moderator.id), "off topic"
+        )
+        session.commit()
+    # Everyone logs in first (a login is a change of content: it would empty the cache).
+    clients = [member(kept, user) for user in (moderator, make_user(username="lucia"))]
+    moderator_client, lucia = clients
+    karim = member(kept, forum["karim"])
+    # The moderator renders first: the text and the moderation buttons are theirs only.
+    moderators = page(moderator_client, url(forum["topic"]))
+    assert "First reply by Karim" in moderators and "/restore" in moderators
+    lucias = page(lucia, url(forum["topic"]))
+    assert "First reply by Karim" not in lucias and "/restore" not in lucias
+    assert "This post was hidden by a moderator." in lucias
+    # Its author sees it, with the reason; a guest does not.
+    karims = page(karim, url(forum["topic"]))
+    assert "First reply by Karim" in karims and "off topic" in karims
+    assert "First reply by Karim" not in page(kept.test_client(), url(forum["topic"]))
+
+
+def test_a_hide_shows_at_once(kept, forum):
+    lucia = member(kept, make_user(username="lucia"))
+    assert "First reply by Karim" in page(lucia, url(forum["topic"]))
+    moderator = make_user(username="mod", role=Role.ADMIN)
+    with database() as session:
+        moderation.hide_post(
+            session.get(Post, forum["reply"].id), session.get(User, moderator.id), "spam"
+        )
+        session.commit()
+    assert "First reply by Karim" not in page(lucia, url(forum["topic"]))
+
+
+def test_a_new_reply_shows_at_once_on_the_topic_and_the_board(kept, forum):
+    lucia = member(kept, make_user(username="lucia"))
+    page(lucia, url(forum["topic"]))
+    board_before = page(lucia, "/b/cooperatives")
+    make_reply(parent=opening_post(forum["topic"]), author=forum["amina"], body="Fresh news")
+    board_after = page(lucia, "/b/cooperatives")
+    assert board_after != board_before
+    assert ">2 replies<" not in board_before and "<strong>2</strong>" in board_after
+    assert 'class="unread-count"' in board_after  # Amina's reply is new to Lucia
+    assert "Fresh news" in page(lucia, url(forum["topic"]))
+
+
+def test_a_move_shows_at_once(kept, forum):
+    karim = member(kept, forum["karim"])
+    assert "Tontines" in page(karim, "/b/cooperatives")
+    other = make_board(slug="finance", name="Solidarity finance")
+    moderator = make_user(username="mod", role=Role.ADMIN)
+    with database() as session:
+        moderation.move_topic(
+            session.get(Topic, forum["topic"].id),
+            session.get(User, moderator.id),
+            session.get(Board, other.id),
+        )
+        session.commit()
+    assert "Tontines" not in page(karim, "/b/cooperatives")
+    assert "Tontines" in page(karim, "/b/finance")
+    assert 'href="/b/finance">Solidarity finance</a>' in page(karim, url(forum["topic"]))
+
+
+def test_a_change_made_by_another_process_shows_too(kept, forum):
+    karim = member(kept, forum["karim"])
+    page(karim, url(forum["topic"]))
+    # Another worker changed the post and bumped the shared counter; this process was not told.
+    with database() as session:
+        session.execute(
+            text("UPDATE posts SET body_html = '<p>Changed elsewhere</p>' WHERE id = :id"),
+            {"id": forum["reply"].id},
+        )
+        session.execute(text("UPDATE content_version SET value = value + 1 WHERE id = 1"))
+        session.commit()
+    assert "Changed elsewhere" in page(karim, url(forum["topic"]))
+
+
+def test_unread_marks_are_each_members_own(kept, forum):
+    lucia = member(kept, make_user(username="lucia"))
+    make_reply(parent=opening_post(forum["topic"]), author=forum["karim"], body="News")
+    # Amina reads the topic; Lucia has not.
+    amina = member(kept, forum["amina"])
+    page(amina, url(forum["topic"]))
+    assert 'class="unread-count"' not in page(amina, "/b/cooperatives")
+    lucias = page(lucia, "/b/cooperatives")
+    assert 'class="unread-count"' in lucias and "1 new" in lucias
+    assert 'class="unread-count"' not in page(amina, "/b/cooperatives")
+    assert 'class="unread-count"' not in page(kept.test_client(), "/b/cooperatives")
+
+
+def test_each_language_and_time_zone_has_its_own_copy(kept, forum):
+    with database() as session:
+        topic = session.get(Topic, forum["topic"].id)
+        session.get(Post, topic.first_post_id).created_at = datetime(2026, 3, 5, 14, 30, tzinfo=UTC)
+        montreal = session.get(User, forum["karim"].id)
+        montreal.timezone = "America/Montreal"
+        session.get(User, forum["amina"].id).locale = "fr"
+        session.commit()
+    lucia = member(kept, make_user(username="lucia"))
+    karim, amina = member(kept, forum["karim"]), member(kept, forum["amina"])
+    english = page(lucia, url(forum["topic"]))
+    assert re.search(r'title="March 5, 2026, 2:30:00\s?PM UTC"', english)
+    karims = page(karim, url(forum["topic"]))
+    assert re.search(r'title="March 5, 2026, 9:30:00\s?AM EST"', karims)
+    aminas = page(amina, url(forum["topic"]))
+    assert "5 mars 2026" in aminas and 'lang="fr"' in aminas and "Citer" in aminas
+    assert "Citer" not in page(lucia, url(forum["topic"]))
+    arabic = page(kept.test_client(), url(forum["topic"]) + "?lang=ar")
+    assert 'dir="rtl"' in arabic and 'lang="ar"' in arabic
+
+
+def test_members_only_boards_stay_closed(kept):
+    board = make_board(slug="private", name="Members' room", members_only=True)
+    author = make_user(username="amina")
+    lucia = make_user(username="lucia")
+    topic = make_topic(board=board, author=author, title="Inside", body="Members only words")
+    guest = kept.test_client()
+    assert "Inside" not in page(guest, "/") and "Members&#39; room" not in page(guest, "/")
+    reader = member(kept, lucia)
+    home = page(reader, "/")  # rendered after the guest's: the member's own boards
+    assert "Inside" in home and "Members&#39; room" in home
+    assert 'class="unread-count"' in home  # Amina's topic is new to Lucia
+    assert "Members only words" in page(member(kept, author), url(topic))
+    assert guest.get(url(topic)).status_code in (302, 401, 403)
+    assert "Inside" not in page(guest, "/")
+
+
+def test_the_reply_form_works_from_a_kept_page(kept, forum):
+    lucia = member(kept, make_user(username="lucia"))
+    page(member(kept, forum["amina"]), url(forum["topic"]))  # the composer is kept
+    html = page(lucia, url(forum["topic"]))
+    fields = dict(
+        re.findall(r'<input[^>]*name="(csrf_token|submission)"[^>]*value="([^"]+)"', html)
+    )
+    response = lucia.post(
+        f"/p/{forum['topic'].first_post_id}/reply",
+        data={**fields, "body": "Sent from a kept page", "language": "en", "submit": "1"},
+    )
+    assert response.status_code == 302
+    assert "Sent from a kept page" in page(lucia, url(forum["topic"]))
+
+
+def test_posts_newer_than_the_counter_are_not_kept(kept, forum):
+    karim = member(kept, forum["karim"])
+    amina = member(kept, forum["amina"])
+    page(karim, url(forum["topic"]))  # the page's outline and Karim's view of it are kept
+    # A change committed elsewhere whose count has not arrived yet: the reply changes hands.
+    with database() as session:
+        session.execute(
+            text("UPDATE posts SET author_id = :amina WHERE id = :id"),
+            {"amina": forum["amina"].id, "id": forum["reply"].id},
+        )
+        session.commit()
+    store = kept.extensions["brain_fragments"]
+    before = {key for key in store.entries if key[0] == "topic-posts"}
+    html = page(amina, url(forum["topic"]))  # keyed on the old outline, rendered from the new
+    assert edit_links(html) == {forum["topic"].first_post_id, forum["reply"].id}
+    assert {key for key in store.entries if key[0] == "topic-posts"} == before
