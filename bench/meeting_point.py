@@ -77,6 +77,7 @@ from brain.models import (
     Topic,
     User,
 )
+from brain.ops import sessions
 from brain.ops.text import slugify
 from brain.vocabulary import meeting as catalog
 
@@ -750,8 +751,9 @@ def pages(bench: Bench) -> list[Page]:
 
 def logged_in_client(bench: Bench):
     client = bench.app.test_client()
-    with bench.app.app_context():
-        session_id = db.session.get(User, bench.member_id).get_id()
+    with bench.app.app_context():  # a login session on the server, as logging in opens
+        session_id = sessions.open_session(db.session.get(User, bench.member_id))
+        db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = session_id
         session["_fresh"] = True
@@ -891,7 +893,7 @@ def time_function(bench: Bench, name: str, call: Callable, prepare: Callable, ru
 
 def time_functions(bench: Bench, runs: int) -> list[Timing]:
     from brain.forum import queries as forum_queries
-    from brain.meeting import panel
+    from brain.meeting.views import panel
 
     def member(n):
         return (db.session.get(User, bench.member_id),)
