@@ -11,7 +11,7 @@ the one before, in one sentence (a search for bytes when they are adjacent).
 Keeping positions in the postings made every block of a common word's postings about fifteen
 times costlier to read (each post's positions are decoded with it), and a phrase of two
 common words read every block of both; the index was also written twice over (a field with
-positions for phrases, one without for single words). A line costs a slice of a memory-mapped
+positions for phrases, one without for single words). A line costs one read of the column's
 file and a search for bytes for each post that has all the words.
 """
 

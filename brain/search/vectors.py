@@ -17,8 +17,6 @@ lengths and dates are read from their columns once per segment, not once per mat
 
 from __future__ import annotations
 
-import io
-import mmap
 import threading
 import weakref
 from dataclasses import dataclass
@@ -61,7 +59,7 @@ class _Leaf:
         segment was written before the column existed."""
         if self._lines is None and self.reader.has_column(SEQUENCE_COLUMN):
             column = self.reader.column_reader(SEQUENCE_COLUMN, translate=False)
-            self._lines = _line_reader(column)
+            self._lines = column.__getitem__  # one read of the file (pread) a line
         return self._lines
 
     def live(self) -> np.ndarray:
@@ -109,22 +107,6 @@ class _Leaf:
                 )
             return values
         return np.fromiter((column[n] for n in range(size)), dtype=dtype or np.int64, count=size)
-
-
-def _line_reader(column):
-    """Lines read as slices of the column's file mapped in memory (a read of the file for
-    each one cost as much as checking it), or by the column's own reader."""
-    try:
-        data = mmap.mmap(column._dbfile.fileno(), 0, access=mmap.ACCESS_READ)
-        base, offsets, lengths = column._basepos, column._offsets, column._lengths
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        return column.__getitem__
-
-    def line(docnum: int) -> bytes:
-        start = base + offsets[docnum]
-        return data[start : start + lengths[docnum]]
-
-    return line
 
 
 def _lengths_column(reader, fieldname: str):
