@@ -24,29 +24,25 @@ LANGUAGES = tuple(content_language_codes())
 
 def language_of(language: str) -> str:
     """The index's name for a post's language: one of LANGUAGES, or "und"."""
-    return _language(language)
-
-
-def _language(language: str) -> str:
     return language if language in LANGUAGES else "und"
 
 
 def content_field(language: str) -> str:
-    return f"content_{_language(language)}"
+    return f"content_{language_of(language)}"
 
 
 def meeting_field(language: str) -> str:
-    return f"meeting_{_language(language)}"
+    return f"meeting_{language_of(language)}"
 
 
 def concept_field(language: str) -> str:
     """The glossary concepts a post names (brain.search.concepts), in its language's field:
     searched like the text, a concept's posts in the typed language rank above the others'."""
-    return f"concepts_{_language(language)}"
+    return f"concepts_{language_of(language)}"
 
 
 def meeting_concept_field(language: str) -> str:
-    return f"meeting_concepts_{_language(language)}"
+    return f"meeting_concepts_{language_of(language)}"
 
 
 @dataclass(frozen=True)
