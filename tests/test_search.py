@@ -279,6 +279,25 @@ def test_rebuild_and_check(app, corpus):
     assert indexer.check()["missing"] == []
 
 
+def test_rebuild_commits_segments_that_fit_in_memory(app, client, corpus, monkeypatch):
+    # A large rebuild commits a segment every REBUILD_POSTS_PER_WRITER posts instead of
+    # spilling postings to disk; the segments stay separate and every post is found.
+    from brain.search import index as index_module
+
+    monkeypatch.setattr(index_module, "REBUILD_POSTS_PER_WRITER", 2)
+    indexer = app.extensions["brain_search"]
+    queries = ["waste pickers", "cooperatives", '"economia solidária"', "cooperatives -ahorro"]
+    before = {q: sorted(hits(client, q)) for q in queries}
+    assert all(before.values())
+    assert indexer.rebuild() == len(CORPUS)
+    with indexer.reading() as searcher:
+        segments = len(searcher.reader().leaf_readers()) if not searcher.is_atomic() else 1
+        assert searcher.doc_count() == len(CORPUS)
+    assert segments == -(-len(CORPUS) // 2)
+    assert indexer.check()["missing"] == []
+    assert {q: sorted(hits(client, q)) for q in queries} == before
+
+
 def test_query_parsing_is_bounded():
     parsed = query.parse("word " * 1000)
     assert len(parsed.items) == query.MAX_ITEMS and parsed.truncated

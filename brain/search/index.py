@@ -27,6 +27,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import TEXT
 from whoosh.searching import Searcher
+from whoosh.writing import NO_MERGE
 
 from brain.models import Cooperation, Post, SearchOutbox, Topic
 from brain.permissions import is_public_post, public_post_clause
@@ -56,6 +57,10 @@ WRITER_ARGS = {"compound": False, "codec": W3Codec(blocklimit=1024)}
 # Memory for a rebuild's postings, per writing process, before Whoosh sorts them in runs on
 # disk and merges the runs (pickling each posting twice): a writer of 50,000 posts fits.
 REBUILD_MEMORY_MB = 1024
+# A rebuild commits a segment every this many posts per writing process, so that no writer
+# ever spills to disk and the time grows linearly with the posts (a 1,000,000-post rebuild is
+# ten commits with procs=2). Later commits merge the small segments, never the large ones.
+REBUILD_POSTS_PER_WRITER = 50_000
 # Beside the index: the brain.search.analysis versions that analysed its documents.
 VERSION_FILE = "analysis-version"
 
@@ -463,7 +468,8 @@ class Indexer:
             args = dict(WRITER_ARGS, limitmb=REBUILD_MEMORY_MB)
             if procs > 1:
                 args.update(procs=procs, multisegment=True)
-            writer = self._ix.writer(**args)
+            per_commit = REBUILD_POSTS_PER_WRITER * max(procs, 1)
+            writer = None
             count = 0
             with Session(self.engine) as session:
                 query = (
@@ -478,11 +484,18 @@ class Indexer:
                     .execution_options(yield_per=1000)
                 )
                 for post in session.scalars(query):
+                    if writer is None:
+                        writer = self._ix.writer(**args)
                     writer.add_document(**document(post))
                     count += 1
                     if progress is not None:
                         progress(1)
-            writer.commit()
+                    if count % per_commit == 0:
+                        # NO_MERGE: merging the segments already written would pool them all again.
+                        writer.commit(mergetype=NO_MERGE)
+                        writer = None
+            if writer is not None:
+                writer.commit(mergetype=NO_MERGE)
             return count
 
     def check(self) -> dict[str, list[int]]:
