@@ -19,7 +19,16 @@ Templates use it through a call block, whose body runs only when the fragment is
     {% call fragment("thread", topic.id, thread.page, viewer) %} ... {% endcall %}
 
 A fragment may leave holes for what differs per reader (``hole(name, number)`` in the body);
-``fill`` puts each reader's own text into them when the fragment is served.
+the filler registered under that name (``filler``) puts each reader's own text into them when
+the fragment is served.
+
+A whole page can be kept the same way (``page``): the view names what the page shows and what
+decides the reader's view of it, and the page is rendered once with every part that is the
+reader's own left as a hole (``personal(name, number)`` in templates: the account menu and its
+bell, CSRF tokens, flashed messages, watch forms, unread marks…). Each such part has a filler,
+registered by the module that knows it (``filler``), which renders it for the reader at every
+request. A member's page then costs the few statements that name the reader's own parts and
+a substitution in a string, instead of a template.
 """
 
 from __future__ import annotations
@@ -28,14 +37,15 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale, get_timezone
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
-from brain import commits
+from brain import commits, permissions
 from brain.extensions import db
 from brain.models import Counter
 
@@ -102,7 +112,14 @@ def _forget_failed_transaction() -> None:
 
 
 def _full_key(kind: str, parts: tuple) -> tuple:
-    return (kind, str(get_locale() or "en"), str(get_timezone()), request.script_root, *parts)
+    reader = g.get("fragment_reader")
+    if reader is None:  # the same for every fragment of the request
+        reader = g.fragment_reader = (
+            str(get_locale() or "en"),
+            str(get_timezone()),
+            request.script_root,
+        )
+    return (kind, *reader, *parts)
 
 
 def kept(kind: str, *parts: Hashable, make: Callable[[], object]):
@@ -130,27 +147,97 @@ def distrust() -> None:
     g.content_version = None
 
 
-def fragment(
-    kind: str,
-    *parts: Hashable,
-    caller,
-    fill: Callable[[str, int], str] | Mapping[str, str] | None = None,
-):
-    """For a template's call block: the block's output, kept (see ``kept``). *fill* gives the
-    reader's own text for each hole the block left: ``fill(name, number)``, or a mapping by
-    name (safe HTML: markup the request rendered, never text a member wrote)."""
+def fragment(kind: str, *parts: Hashable, caller):
+    """For a template's call block: the block's output, kept (see ``kept``). The holes it
+    left (``hole``) are filled for this reader by the registered fillers (``filler``); in a
+    page being kept (``page``), the page fills them all."""
     html = kept(kind, *parts, make=lambda: str(caller()))
-    if fill is not None and "\x00" in html:
-        if isinstance(fill, Mapping):
-            html = _HOLE.sub(lambda found: str(fill[found.group(1)]), html)
-        else:
-            html = _HOLE.sub(lambda found: str(fill(found.group(1), int(found.group(2)))), html)
-    return Markup(html)  # noqa: S704 - the block's own output, kept: already escaped
+    if g.get("recording_page"):
+        return Markup(html)  # noqa: S704 - the block's own output; its holes are the page's
+    return Markup(_fill_all(html))  # noqa: S704 - the block's output and fillers' safe HTML
 
 
 def hole(name: str, number: int) -> Markup:
     """A place in a kept fragment that ``fill`` fills per reader (*name*: lower-case letters)."""
     return Markup(f"\x00{name}:{int(number)}\x00")  # noqa: S704 - a name and a number
+
+
+# -- whole pages ---------------------------------------------------------------------------
+
+# name -> (fill, batch): fill(number) -> safe HTML, or, for a batch filler, fill(numbers) ->
+# {number: safe HTML} (one query for every hole of that name on the page).
+_FILLERS: dict[str, tuple[Callable, bool]] = {}
+
+
+def filler(name: str, *, batch: bool = False):
+    """Register the function that renders the reader's own part *name* (see ``personal``)."""
+
+    def register(function: Callable) -> Callable:
+        _FILLERS[name] = (function, batch)
+        return function
+
+    return register
+
+
+def personal(name: str, number: int = 0) -> Markup:
+    """For templates: the reader's own part *name* (e.g. a watch form for topic *number*).
+    In a page being kept it is a hole, filled per reader; elsewhere it is rendered at once."""
+    if g.get("recording_page"):
+        return hole(name, number)
+    return Markup(_fill_all(str(hole(name, number))))  # noqa: S704 - a filler's safe HTML
+
+
+def page(kind: str, *parts: Hashable, make: Callable[[], str]) -> str:
+    """The page *kind* (what it shows and how this reader sees it: *parts*), kept with the
+    reader's own parts left as holes and filled for this reader. *make* renders it; it is
+    called only when the page is not kept. The key adds the request's address (links carry
+    it on: the language switch, "log in"), language and time zone."""
+
+    return part("page:" + kind, request.full_path, _frame(), *parts, make=make)
+
+
+def part(kind: str, *parts: Hashable, make: Callable[[], str]) -> str:
+    """Any piece of a page kept as ``page`` keeps a page: rendered with the reader's own
+    parts left as holes, kept under *kind* and *parts*, filled for this reader."""
+
+    def record() -> str:
+        recording = g.get("recording_page", False)
+        g.recording_page = True
+        try:
+            return str(make())
+        finally:
+            g.recording_page = recording
+
+    return _fill_all(kept(kind, *parts, make=record))
+
+
+def _frame() -> tuple:
+    """What decides how the frame of every page (base.html) looks to this reader, beyond
+    their own parts: signed in or not, and the sections their role opens."""
+    if not current_user.is_authenticated:
+        return ("guest",)
+    return (
+        "member",
+        permissions.is_staff(current_user),
+        permissions.is_administrator(current_user),
+    )
+
+
+def _fill_all(html: str) -> str:
+    if "\x00" not in html:
+        return html
+    wanted: dict[str, list[int]] = {}
+    for name, number in _HOLE.findall(html):
+        wanted.setdefault(name, []).append(int(number))
+    values: dict[tuple[str, int], str] = {}
+    for name, numbers in wanted.items():
+        function, batch = _FILLERS[name]
+        if batch:
+            found = function(sorted(set(numbers)))
+            values.update(((name, number), str(found.get(number, ""))) for number in numbers)
+        else:
+            values.update(((name, number), str(function(number))) for number in set(numbers))
+    return _HOLE.sub(lambda found: values[found.group(1), int(found.group(2))], html)
 
 
 def forget() -> None:
@@ -164,4 +251,4 @@ def forget() -> None:
 
 def init_app(app: Flask) -> None:
     app.extensions["brain_fragments"] = Fragments()
-    app.jinja_env.globals.update(fragment=fragment, hole=hole)
+    app.jinja_env.globals.update(fragment=fragment, hole=hole, personal=personal)

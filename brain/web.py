@@ -22,6 +22,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import force_locale, format_timedelta, get_locale, get_timezone
@@ -29,8 +30,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
+from flask_wtf.csrf import CSRFError, generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -499,6 +500,21 @@ def _site_name(code: str) -> str:
     if "site_settings" not in g:
         g.site_settings = dict(fragments.kept("site-settings", make=settings._stored))
     return settings.site_name(code)
+
+
+# The parts of every page that are the reader's own (brain.fragments.personal).
+
+
+@fragments.filler("csrf")
+def _csrf_field_value(_number: int) -> str:
+    return escape(generate_csrf())
+
+
+@fragments.filler("flashes")
+def _flashed_messages(_number: int) -> str:
+    if "_flashes" not in session:  # what get_flashed_messages reads
+        return ""
+    return render_template("_flashes.html")
 
 
 def init_app(app: Flask) -> None:

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from flask import template_rendered
 from sqlalchemy import text
 
 from brain.models import Board, Post, Role, Topic, User
@@ -282,3 +283,81 @@ def test_posts_newer_than_the_counter_are_not_kept(kept, forum):
     html = page(amina, url(forum["topic"]))  # keyed on the old outline, rendered from the new
     assert edit_links(html) == {forum["topic"].first_post_id, forum["reply"].id}
     assert {key for key in store.entries if key[0] == "topic-posts"} == before
+
+
+# -- whole pages (brain.fragments.page) -----------------------------------------------------
+
+
+def own_parts_removed(html: str, *names: str) -> str:
+    """The page without what is each reader's own: tokens, whose drafts the writing kit
+    keeps, and the account menu's name."""
+    html = re.sub(r'data-owner="\d+"', "data-owner", without_tokens(html))
+    for name in names:
+        html = html.replace(name, "NAME")
+    return html
+
+
+def page_and_templates(app, client, address: str) -> tuple[str, set[str]]:
+    """The page, and the names of the templates rendered to serve it."""
+    rendered = set()
+
+    def note(_app, template, context, **_extra):
+        rendered.add(template.name)
+
+    with template_rendered.connected_to(note, app):
+        html = page(client, address)
+    return html, rendered
+
+
+def test_a_whole_member_page_is_kept_and_each_reader_gets_their_own_parts(kept, forum):
+    lucia = make_user(username="lucia", display_name="Lucía Fernández")
+    omar = make_user(username="omar", display_name="Omar Benali")
+    lucias_client, omars_client = member(kept, lucia), member(kept, omar)
+    for address in (url(forum["topic"]), f"/b/{forum['board'].slug}", "/"):
+        page(lucias_client, "/")  # each one's welcome message is flashed once, then gone
+        page(omars_client, "/")
+        lucias = page(lucias_client, address)
+        omars, rendered = page_and_templates(kept, omars_client, address)
+        # Omar's page came from the kept page: no page template was rendered for him.
+        assert not {"forum/topic.html", "forum/board.html", "home.html"} & rendered
+        assert "Omar Benali" in omars and "Lucía Fernández" not in omars
+        assert own_parts_removed(omars, "Omar Benali", "omar") == own_parts_removed(
+            lucias, "Lucía Fernández", "lucia"
+        )
+        tokens = [re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', h) for h in (lucias, omars)]
+        assert tokens[0] and tokens[1] and not set(tokens[0]) & set(tokens[1])
+
+
+def test_a_kept_page_shows_each_members_watch_choice_and_bell(kept, forum):
+    from brain.models.notifications import Notification, NotificationKind
+    from brain.ops import watching
+
+    lucia = make_user(username="lucia", display_name="Lucía Fernández")
+    omar = make_user(username="omar", display_name="Omar Benali")
+    lucias_client, omars_client = member(kept, lucia), member(kept, omar)
+    page(omars_client, url(forum["topic"]))  # kept, with Omar's choice (normal)
+    with database() as session:
+        watching.set_level(session.get(User, lucia.id), "watching", topic=forum["topic"])
+        session.add(
+            Notification(
+                user_id=lucia.id, kind=NotificationKind.MENTION, key="post:elsewhere", post_id=None
+            )
+        )
+        session.commit()
+    lucias = page(lucias_client, url(forum["topic"]))
+    omars = page(omars_client, url(forum["topic"]))
+    checked = re.compile(r'<input checked id="level-\d" name="level"[^>]*value="(\w+)"')
+    assert checked.findall(lucias) == ["watching"] and checked.findall(omars) == ["normal"]
+    assert 'class="bell has-unread"' in lucias and 'class="bell has-unread"' not in omars
+
+
+def test_a_message_flashed_to_a_member_shows_once_on_a_kept_page(kept, forum):
+    lucia = member(kept, make_user(username="lucia"))
+    board = f"/b/{forum['board'].slug}"
+    page(lucia, "/")
+    page(member(kept, make_user(username="omar")), board)  # the board's page is kept
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page(lucia, board)).group(1)
+    response = lucia.post(f"{board}/mark-read", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "Every topic in this board is marked as read." in page(lucia, board)
+    assert "Every topic in this board is marked as read." not in page(lucia, board)

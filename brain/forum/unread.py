@@ -45,6 +45,20 @@ def not_muted_by(actor: Actor) -> ColumnElement[bool] | None:
     ) & Topic.board_id.not_in(select(Watch.board_id).where(muted, Watch.board_id.is_not(None)))
 
 
+def muted_by(actor: Actor) -> tuple[tuple[int | None, int | None], ...]:
+    """What *actor* muted, as (topic id, board id) pairs: it decides which topics their lists
+    show (``not_muted_by``), so it keys the lists kept for them."""
+    member = _member(actor)
+    if member is None:
+        return ()
+    rows = db.session.execute(
+        select(Watch.topic_id, Watch.board_id)
+        .where(Watch.user_id == member.id, Watch.level == WatchLevel.MUTED)
+        .order_by(Watch.id)
+    )
+    return tuple((topic_id, board_id) for topic_id, board_id in rows)
+
+
 def marks(unread: dict[int, int]) -> Callable[[str, int], str]:
     """What fills a kept topic list's holes (brain.fragments) for this reader: after each
     topic, the number of its posts they have not read, as forum/_unread.html's

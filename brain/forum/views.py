@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from brain import markup, permissions
+from brain import fragments, markup, permissions
 from brain.extensions import db
 from brain.feedlinks import offer_feed
 from brain.forms import ConfirmForm
@@ -33,8 +33,26 @@ from brain.web import (
 
 MAX_PAGE = 100_000
 
-# Fills the unread marks into topic lists kept as fragments (board.html, home.html).
-bp.add_app_template_global(unread.marks, "unread_marks")
+# The reader's own parts of the forum's kept pages (brain.fragments.personal).
+
+
+@fragments.filler("owner")
+def _owner(_number: int) -> str:
+    """Whose drafts the writing kit keeps (forum/_toolbar.html)."""
+    return str(current_user.id) if current_user.is_authenticated else ""
+
+
+@fragments.filler("replyform")
+def _reply_form_tokens(_number: int) -> str:
+    """The reply box's hidden fields: this reader's CSRF token and a new submission token."""
+    return ReplyForm(formdata=None).hidden_tag()
+
+
+# The unread marks in topic lists kept as fragments (board.html, home.html).
+@fragments.filler("unread", batch=True)
+def _unread_marks(topic_ids: list[int]) -> dict[int, str]:
+    fill = unread.marks(unread.unread_counts(current_user, topic_ids))
+    return {topic_id: fill("unread", topic_id) for topic_id in topic_ids}
 
 
 def _page_arg() -> int:
@@ -73,28 +91,33 @@ def board(slug: str):
     page = _page_arg()
     languages = content_filter(request.args, current_user)
     moderator = permissions.moderates(current_user, board)
-    listing = queries.kept_board_topics(
-        board,
-        page,
-        current_app.config["TOPICS_PER_PAGE"],
-        languages,
-        include_hidden=moderator,
+    # What decides this reader's view of the list (the key of the kept fragment).
+    viewer = (
+        tuple(languages) if languages else None,
+        tuple(request.args.getlist("only")),  # the pages' links carry it on
+        moderator,
     )
-    return render_template(
-        "forum/board.html",
-        board=board,
-        listing=listing,
-        # What decides this reader's view of the list (the key of the kept fragment).
-        viewer=(
-            tuple(languages) if languages else None,
-            tuple(request.args.getlist("only")),  # the pages' links carry it on
-            moderator,
-        ),
-        unread=unread.unread_counts(current_user, list(listing.topic_ids)),
-        languages=languages,
-        can_start=start_refusal is None,
-        start_refusal=start_refusal,
-    )
+
+    def make() -> str:
+        listing = queries.kept_board_topics(
+            board,
+            page,
+            current_app.config["TOPICS_PER_PAGE"],
+            languages,
+            include_hidden=moderator,
+        )
+        return render_template(
+            "forum/board.html",
+            board=board,
+            listing=listing,
+            viewer=viewer,
+            languages=languages,
+            can_start=start_refusal is None,
+            start_refusal=start_refusal,
+        )
+
+    refusal = None if start_refusal is None else (start_refusal.why, str(start_refusal))
+    return fragments.page("board", board.id, page, viewer, refusal, make=make)
 
 
 @bp.route("/b/<slug>/mark-read", methods=["POST"])
@@ -174,21 +197,27 @@ def topic(topic_id: int, slug: str | None = None):
         marked = reading.mark_topic_read(current_user, topic, max(shown))
         marked = notifications.mark_read(current_user, shown) or marked
     reply_refusal = permissions.why_not_reply(current_user, topic)
-    form = None
-    if reply_refusal is None:
-        form = ReplyForm(formdata=None)
-        form.language.data = topic.language
-    page_html = render_template(
-        "forum/topic.html",
-        topic=topic,
-        thread=thread,
-        # What decides this reader's view of the posts (the key of the kept fragment).
-        viewer=_viewer(topic, thread, reply_refusal is None),
-        form=form,
-        action_form=ConfirmForm() if current_user.is_authenticated else None,
-        can_reply=reply_refusal is None,
-        reply_refusal=reply_refusal,
-    )
+    # What decides this reader's view of the posts (the key of the kept fragment).
+    viewer = _viewer(topic, thread, reply_refusal is None)
+
+    def make() -> str:
+        form = None
+        if reply_refusal is None:
+            form = ReplyForm(formdata=None)
+            form.language.data = topic.language
+        return render_template(
+            "forum/topic.html",
+            topic=topic,
+            thread=thread,
+            viewer=viewer,
+            form=form,
+            can_reply=reply_refusal is None,
+            reply_refusal=reply_refusal,
+        )
+
+    # The whole page is kept for readers who see it alike; the reply box's notice too.
+    refusal = None if reply_refusal is None else (reply_refusal.why, str(reply_refusal))
+    page_html = fragments.page("topic", topic.id, page, flat, viewer, refusal, make=make)
     if marked:
         # After rendering: a commit expires every loaded object, and the page would load
         # each post again.

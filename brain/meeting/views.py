@@ -7,7 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from brain import permissions, search
+from brain import fragments, permissions, search
 from brain.extensions import db
 from brain.feedlinks import offer_feed
 from brain.forms import ConfirmForm
@@ -17,7 +17,7 @@ from brain.i18n import default_content_language
 from brain.meeting import bp, charts, counts, filters, matching, queries, version
 from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
 from brain.meeting.preview import DraftCooperation
-from brain.models import Board, Cooperation
+from brain.models import Board, Cooperation, Topic
 from brain.ops import cooperation as ops
 from brain.ops import posts as post_ops
 from brain.ops.cooperation import Details
@@ -263,10 +263,19 @@ def accept_interest(topic_id: int, interest_id: int):
     return redirect(_topic_url(cooperation))
 
 
-@bp.app_template_global("cooperation_panel")
+@fragments.filler("panel")
+def _panel_html(topic_id: int) -> str:
+    """The cooperation panel of a topic page, for this reader (the forum's topic template
+    asks for it as a personal part, so the forum never imports the Meeting Point)."""
+    topic = db.session.get(Topic, topic_id)
+    found = panel(topic) if topic is not None else None
+    if found is None:
+        return ""
+    return render_template("meeting/_panel.html", panel=found, topic=topic)
+
+
 def panel(topic) -> dict | None:
-    """What the topic page shows of a cooperation post (None for an ordinary topic); the
-    forum's topic template calls it, so the forum never imports the Meeting Point."""
+    """What the topic page shows of a cooperation post (None for an ordinary topic)."""
     cooperation = topic.cooperation
     if cooperation is None:
         return None

@@ -4,9 +4,10 @@ same thing."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from brain.extensions import db
@@ -41,8 +42,22 @@ def _mine(user: User, *conditions):
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(
-        _mine(user, func.count(Notification.id)).where(Notification.read_at.is_(None))
+    """The bell's count: asked on every member page, so its statement is built once."""
+    return db.session.scalar(_unread_count_statement(), {"user_id": user.id})
+
+
+@functools.cache
+def _unread_count_statement():
+    return (
+        select(func.count(Notification.id))
+        .select_from(Notification)
+        .outerjoin(Post, Post.id == Notification.post_id)
+        .outerjoin(Topic, Topic.id == Post.topic_id)
+        .where(
+            Notification.user_id == bindparam("user_id"),
+            _still_readable(),
+            Notification.read_at.is_(None),
+        )
     )
 
 

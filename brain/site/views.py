@@ -4,6 +4,7 @@ from flask import g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
+from brain import fragments
 from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.forum import queries, unread
@@ -17,15 +18,21 @@ def home():
     boards = queries.readable_boards(current_user)
     board_ids = [board.id for board in boards]
     languages = content_filter(request.args, current_user)
-    recent = queries.recent_topics(board_ids, languages=languages, reader=current_user)
-    return render_template(
-        "home.html",
-        boards=boards,
-        stats=queries.board_stats(board_ids),
-        recent=recent,
-        unread=unread.unread_counts(current_user, [topic.id for topic in recent]),
-        languages=languages,
-    )
+
+    def make() -> str:
+        recent = queries.recent_topics(board_ids, languages=languages, reader=current_user)
+        return render_template(
+            "home.html",
+            boards=boards,
+            stats=queries.board_stats(board_ids),
+            recent=recent,
+            languages=languages,
+        )
+
+    # The whole page is kept for readers who may read the same boards, in the same languages,
+    # and muted the same topics (brain.fragments.page); unread marks are each reader's own.
+    shown = (tuple(board_ids), tuple(languages) if languages else None)
+    return fragments.page("home", *shown, unread.muted_by(current_user), make=make)
 
 
 @bp.route("/language", methods=["POST"])
