@@ -361,3 +361,13 @@ def test_a_message_flashed_to_a_member_shows_once_on_a_kept_page(kept, forum):
     assert response.status_code == 302
     assert "Every topic in this board is marked as read." in page(lucia, board)
     assert "Every topic in this board is marked as read." not in page(lucia, board)
+
+
+def test_the_reply_boxs_hidden_fields_are_the_forms_own(app):
+    from brain.forum.forms import ReplyForm
+    from brain.forum.views import reply_form_tokens
+
+    with app.test_request_context("/"):
+        made = re.sub(r'value="[^"]+"', 'value="?"', str(reply_form_tokens(0)))
+        expected = re.sub(r'value="[^"]+"', 'value="?"', str(ReplyForm(formdata=None).hidden_tag()))
+    assert made == expected
