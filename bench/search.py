@@ -8,8 +8,11 @@ On a fresh temporary SQLite database and index folder:
 2. queries: p50/p95 of what the /search view does for five queries (rare term, common term,
    two terms, a quoted phrase, a glossary term), as a guest and as a member: the readable
    boards, ``brain.search.search`` (top 20, highlighted excerpts, permission filter) and the
-   view's loading of the posts behind the hits, in a request context. Target: p95 at most 50 ms.
-   The whole page through the test client (template included) is shown for information.
+   view's loading of the posts behind the hits, in a request context. Target: p95 at most 50 ms
+   up to 100,000 posts, 300 ms above (for the 1,000,000-post run).
+   The whole page through the test client (template included): the CPU it spends beyond the
+   search itself, for the same search again (warm) and for a new one (cold: no excerpt or list
+   of hits kept). Target: at most 5 ms (issue 14).
 3. fts5: the same queries in an SQLite FTS5 table over the same posts (bm25 order, snippet(),
    LIMIT 20, the same board filter), for information: Whoosh time / FTS5 time.
 4. lag: the real app under gunicorn (4 sync workers, indexer thread per worker) on the same
@@ -57,7 +60,7 @@ from brain.forum import queries
 from brain.models import Board, Post, SearchOutbox, Topic, User
 from brain.ops import sessions
 from brain.ops.accounts import register_member
-from brain.search import glossary
+from brain.search import excerpts, glossary
 from brain.search import views as search_views
 from brain.search.analysis import terms
 from brain.search.schema import content_field
@@ -65,7 +68,8 @@ from brain.search.schema import content_field
 ROOT = Path(__file__).resolve().parent.parent
 REBUILD_SECONDS_PER_100K = 90.0
 PAGE_BEYOND_SEARCH_MS = 5.0  # issue 14: highlighting, template, loading the posts
-QUERY_P95_MS = 50.0
+QUERY_P95_MS = 50.0  # up to 100,000 posts
+QUERY_P95_MS_1M = 300.0  # from 1,000,000 posts (issue 12)
 LAG_P95_S = 2.0
 POST_P95_MS = 50.0
 WARMUP_RUNS = 5
@@ -297,11 +301,14 @@ def time_search(app, text: str, member_id: int | None, runs: int):
     return wall, cpu, last
 
 
-def time_page(app, text: str, member: User | None, runs: int) -> tuple[list, list]:
+def time_page(
+    app, text: str, member: User | None, runs: int, cold: bool = False
+) -> tuple[list, list]:
     """The whole request, template included: wall milliseconds of each run, and the CPU
     milliseconds it spent beyond the search itself (finding and ranking the posts, in
     vectors.search): loading the posts, highlighting, the template, the request's own work.
-    Raises RuntimeError if the page fails."""
+    *cold*: nothing kept from the run before (excerpts, the page below its title), as for a
+    search nobody made in the last PAGE_CACHE_SECONDS. Raises RuntimeError if the page fails."""
     client = app.test_client()
     if member is not None:
         with app.app_context():  # a login session on the server, as logging in opens
@@ -324,6 +331,8 @@ def time_page(app, text: str, member: User | None, runs: int) -> tuple[list, lis
     try:
         for n in range(WARMUP_RUNS + runs):
             spent[0] = 0.0
+            if cold:
+                forget_kept_pages(app)
             started, started_cpu = time.perf_counter(), time.thread_time()
             try:
                 response = client.get("/search", query_string={"q": text})
@@ -341,6 +350,22 @@ def time_page(app, text: str, member: User | None, runs: int) -> tuple[list, lis
     return wall, beyond
 
 
+def forget_kept_pages(app) -> None:
+    """Forget the kept excerpts and search pages of this process (the other fragments, such
+    as the site bar, stay: they are kept for every page)."""
+    excerpts.forget()
+    store = app.extensions["brain_fragments"]
+    with store.lock:
+        for key in [key for key in store.entries if key[0] == "search-page"]:
+            del store.entries[key]
+
+
+def query_target_ms(posts: int) -> float:
+    """p95 target of one query: 50 ms up to 100,000 posts, 300 ms above (issue 12 sets 300 ms
+    at 1,000,000 posts)."""
+    return QUERY_P95_MS if posts <= 100_000 else QUERY_P95_MS_1M
+
+
 def bench_queries(bench: Bench, cases: list[QueryCase], runs: int, report: Report) -> dict:
     heading(f"queries: the /search view's work, p50/p95 of {runs} runs after {WARMUP_RUNS}")
     app = bench.app
@@ -348,6 +373,7 @@ def bench_queries(bench: Bench, cases: list[QueryCase], runs: int, report: Repor
         member = db.session.scalar(select(User).where(User.username == "bench_poster_0"))
         db.session.expunge(member)
     measured = {}
+    target = query_target_ms(bench.posts)
     for case in cases:
         for actor, member_id in (("guest", None), ("member", member.id)):
             timings, cpu, (results, posts) = time_search(app, case.text, member_id, runs)
@@ -364,8 +390,8 @@ def bench_queries(bench: Bench, cases: list[QueryCase], runs: int, report: Repor
             report.add(
                 f"{case.name} ({actor}) p95",
                 f"p50 {p50:.0f} ms, p95 {p95:.0f} ms (cpu {percentile(cpu, 0.95):.0f})",
-                f"p95 ≤ {QUERY_P95_MS:.0f} ms",
-                p95 / QUERY_P95_MS,
+                f"p95 ≤ {target:.0f} ms",
+                p95 / target,
             )
     if not glossary.concepts():
         print("  note: brain/search/glossary.tsv is missing: the glossary query is not expanded")
@@ -376,15 +402,17 @@ def bench_queries(bench: Bench, cases: list[QueryCase], runs: int, report: Repor
     try:
         for case in cases:
             for actor, who in (("guest", None), ("member", member)):
-                wall, cpu = time_page(app, case.text, who, PAGE_RUNS)
-                p50, p95 = p50_p95(wall)
-                beyond = percentile(cpu, 0.5)
-                report.add(
-                    f"page {case.name} ({actor}), CPU beyond the search",
-                    f"{beyond:.1f} ms (page p50 {p50:.1f} ms, p95 {p95:.1f} ms)",
-                    f"≤ {PAGE_BEYOND_SEARCH_MS:.0f} ms",
-                    beyond / PAGE_BEYOND_SEARCH_MS,
-                )
+                # Warm: the same search again, its excerpts and list kept; cold: a new one.
+                for state, cold in (("", False), (", cold", True)):
+                    wall, cpu = time_page(app, case.text, who, PAGE_RUNS, cold=cold)
+                    p50, p95 = p50_p95(wall)
+                    beyond = percentile(cpu, 0.5)
+                    report.add(
+                        f"page {case.name} ({actor}{state}), CPU beyond the search",
+                        f"{beyond:.1f} ms (page p50 {p50:.1f} ms, p95 {p95:.1f} ms)",
+                        f"≤ {PAGE_BEYOND_SEARCH_MS:.0f} ms",
+                        beyond / PAGE_BEYOND_SEARCH_MS,
+                    )
     except RuntimeError as problem:
         print(f"  page not measured: {problem}", flush=True)
     return measured

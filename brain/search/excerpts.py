@@ -1,18 +1,22 @@
 """Highlighted excerpts of the posts a search found.
 
 Whoosh's highlighter runs the whole analyzer chain over each hit's text, token by token: on a
-page of 20 results that was most of a rare word's search. Here the text is split into words
-with the analyzer's own pattern, and each distinct word is analysed once (remembered): a word
-is marked where its index term is one the query looked for.
+page of 20 results that was most of a rare word's search. Here each distinct word of the text
+is analysed once (remembered): a word is marked where its index term is one the query looked
+for. Only the marked words are then looked for, and the words around them read, so the cost of
+a post is a few passes of C code over it rather than a step of Python per word.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
+import threading
+from collections import OrderedDict
+from hashlib import blake2b
 
 from markupsafe import Markup, escape
 
-from brain.search.analysis import WORD, terms
+from brain.search.analysis import terms
 
 MAX_CHARS = 240  # one fragment, at most
 SURROUND = 60  # characters of context on either side of the marked words
@@ -20,57 +24,159 @@ FRAGMENTS = 2
 BETWEEN = " … "
 SCANNED = 20_000  # characters of a post looked at (its longest is 20,000)
 
+# The analyzer's words (brain.search.analysis.WORD: letters and digits with their combining
+# marks, "_" separating words) as one character class, read in a text whose "_" are spaces:
+# WORD's alternation, tried at each character, made reading a post's words twice as slow.
+_WORD = re.compile(r"[\w\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")
+_MARK = '<mark class="match term%d">%s</mark>'
+_BETWEEN = str(escape(BETWEEN))
 
-@lru_cache(maxsize=200_000)
-def _term(word: str, language: str) -> str | None:
-    found = terms(word, language)
-    return found[0] if len(found) == 1 else None
+
+class _Vocabulary:
+    """The words met in posts, analysed once each: per language, each index term's written
+    forms. A post's words to mark are then one intersection of sets, not a lookup per word.
+    Forgotten whole when it grows past LIMIT words (a post has hundreds)."""
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self.known: dict[str, set[str]] = {}  # language → words analysed
+        self.forms: dict[str, dict[str, set[str]]] = {}  # language → term → its words
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def forms_of(self, words: set[str], language: str, wanted: frozenset[str]) -> set[str]:
+        """Those of *words* whose index term (a word's only one) is in *wanted*."""
+        with self.lock:
+            known = self.known.setdefault(language, set())
+            forms = self.forms.setdefault(language, {})
+            new = words - known
+            if new and self.size + len(new) > self.LIMIT:
+                known, forms, new = set(), {}, words
+                self.known, self.forms, self.size = {language: known}, {language: forms}, 0
+            if new:
+                for word in new:
+                    found = terms(word, language)
+                    if len(found) == 1:
+                        forms.setdefault(found[0], set()).add(word)
+                known |= new
+                self.size += len(new)
+            marked: set[str] = set()
+            for term in wanted:
+                if term in forms:
+                    marked |= words & forms[term]
+            return marked
+
+
+_vocabulary = _Vocabulary()
+
+
+class _Kept:
+    """The excerpts made last, by the text's digest, its language and the words wanted: a
+    result shown again (the next reader of a popular search, a page read twice) costs one
+    digest. Keyed by what the text says, so an edited post never shows its old excerpt."""
+
+    LIMIT = 2_000
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[tuple, Markup | None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        return _MISSING
+
+    def put(self, key: tuple, value: Markup | None) -> None:
+        with self.lock:
+            self.entries[key] = value
+            while len(self.entries) > self.LIMIT:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+_MISSING = object()
+_kept = _Kept()
+
+
+def forget() -> None:
+    """Drop the kept excerpts (for measuring the cost of new ones)."""
+    _kept.clear()
 
 
 def excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
     """Up to FRAGMENTS pieces of *text* around the words whose index terms are in *wanted*,
     the words marked; None when no word of *text* is one of them."""
-    words = [(m.start(), m.end()) for m in WORD.finditer(text, 0, SCANNED)]
-    hits = [
-        (i, start, end)
-        for i, (start, end) in enumerate(words)
-        if _term(text[start:end], language) in wanted
-    ]
-    if not hits:
+    key = (blake2b(text.encode(), digest_size=16).digest(), language, wanted)
+    found = _kept.get(key)
+    if found is _MISSING:
+        found = _excerpt(text, language, wanted)
+        _kept.put(key, found)
+    return found
+
+
+def _excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
+    words = text[:SCANNED].replace("_", " ")  # the same length: positions hold in *text*
+    marked = _vocabulary.forms_of(set(_WORD.findall(words)), language, wanted)
+    if not marked:
         return None
-    fragments: list[tuple[int, int, list]] = []  # (first word, last word, hits)
+    hits = sorted(hit for word in marked for hit in _occurrences(words, word))
+    fragments: list[tuple[int, int, list]] = []  # (start, end, hits)
     current: list = []
     for hit in hits:
-        if current and hit[2] - current[0][1] > MAX_CHARS - 2 * SURROUND:
+        if current and hit[1] - current[0][0] > MAX_CHARS - 2 * SURROUND:
             fragments.append(_fragment(words, current))
             current = []
         current.append(hit)
     fragments.append(_fragment(words, current))
-    best = sorted(fragments, key=lambda f: (-len({text[s:e].lower() for _i, s, e in f[2]}), f[0]))
+    best = sorted(fragments, key=lambda f: (-len({text[s:e].lower() for s, e in f[2]}), f[0]))
     chosen = sorted(best[:FRAGMENTS], key=lambda f: f[0])
     numbers: dict[str, int] = {}
     pieces = []
-    for start, end, marked in chosen:
+    for start, end, found in chosen:
         html, position = [], start
-        for _i, s, e in marked:
+        for s, e in found:
             word = text[s:e]
             number = numbers.setdefault(word.lower(), len(numbers))
             html.append(escape(text[position:s]))
-            html.append(Markup('<mark class="match term{}">{}</mark>').format(number, word))
+            html.append(_MARK % (number, escape(word)))
             position = e
         html.append(escape(text[position:end]))
-        pieces.append(Markup("").join(html))
-    return escape(BETWEEN).join(pieces)
+        pieces.append("".join(html))
+    return Markup(_BETWEEN.join(pieces))  # noqa: S704 - escaped above, piece by piece
 
 
-def _fragment(words: list[tuple[int, int]], hits: list) -> tuple[int, int, list]:
-    """The characters around *hits*, SURROUND on each side, cut at word boundaries."""
-    first, last = hits[0][0], hits[-1][0]
-    start, end = words[first][0], words[last][1]
-    i = first
-    while i > 0 and start - words[i - 1][0] <= SURROUND:
-        i -= 1
-    j = last
-    while j + 1 < len(words) and words[j + 1][1] - end <= SURROUND:
-        j += 1
-    return words[i][0], words[j][1], hits
+def _in_word(words: str, at: int) -> bool:
+    """Whether the character at *at* belongs to a word (False outside the text)."""
+    return 0 <= at < len(words) and _WORD.match(words, at, at + 1) is not None
+
+
+def _occurrences(words: str, word: str) -> list[tuple[int, int]]:
+    """(start, end) of each place where *word* stands as a whole word. Where it stands inside a
+    longer word, no whole one can begin before that occurrence ends."""
+    found, size = [], len(word)
+    at = words.find(word)
+    while at >= 0:
+        if not _in_word(words, at - 1) and not _in_word(words, at + size):
+            found.append((at, at + size))
+        at = words.find(word, at + size)
+    return found
+
+
+def _fragment(words: str, hits: list[tuple[int, int]]) -> tuple[int, int, list]:
+    """The characters around *hits*: the whole words within SURROUND of them on each side."""
+    start, end = hits[0][0], hits[-1][1]
+    low = max(0, start - SURROUND)
+    before = [m.start() for m in _WORD.finditer(words, low, start)]
+    if before and before[0] == low and _in_word(words, low - 1):
+        before.pop(0)  # a word the window cuts: it begins further away than SURROUND
+    high = min(len(words), end + SURROUND)
+    after = [m.end() for m in _WORD.finditer(words, end, high)]
+    if after and after[-1] == high and _in_word(words, high):
+        after.pop()
+    return (before[0] if before else start), (after[-1] if after else end), hits

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from markupsafe import Markup
+from sqlalchemy import bindparam, select
 
-from brain import permissions, search
+from brain import fragments, permissions, search
 from brain.extensions import db
 from brain.forum import queries
-from brain.i18n import content_language_codes
-from brain.models import Post, Topic
+from brain.i18n import content_language_codes, direction_of
+from brain.models import Post, Topic, User
 from brain.ops.accounts import username_key
-from brain.web import limit_from, page_number
+from brain.web import board_link, limit_from, member_name, page_number
 
 bp = Blueprint("search", __name__)
+_MARKER = 987654321  # a post id, for cutting a permalink in two around it
 
 
 def _date(name: str, end_of_day: bool = False) -> tuple[datetime | None, str | None]:
@@ -37,6 +40,8 @@ def _date(name: str, end_of_day: bool = False) -> tuple[datetime | None, str | N
 @limit_from("RATELIMIT_SEARCH", methods=("GET",), exempt_when=lambda: not request.args.get("q"))
 def search_page():
     text = request.args.get("q", "")
+    # Read first: the page is kept under the counter, and what it shows is read after it.
+    fragments.content_version()
     boards, unreadable_ids = queries.boards_by_access(current_user)
     readable_ids = [board.id for board in boards]
     problems = []
@@ -53,7 +58,7 @@ def search_page():
     newest = request.args.get("sort") == "newest"
     page = page_number()
 
-    results, posts, status = None, [], 200
+    results, status = None, 200
     if text.strip():
         filters = search.Filters(
             board_ids=[board.id] if board else None,
@@ -76,8 +81,20 @@ def search_page():
             # 503: the failure is ours and passing, and monitoring should see it.
             problems.append(str(problem))
             status = 503
-        else:
-            posts = _load(results.hits, readable_ids)
+    hits = results.hits if results else []
+    g.search_excerpts = {hit.post_id: hit.excerpt for hit in hits}
+    # The page below the title is the same for every reader who may read the same boards and
+    # is shown the same hits: it is kept by what it shows (the address holds the words and
+    # filters; the index's answer and the reader's boards are added), with a hole for each
+    # excerpt, which is filled from the index at every request. The posts are loaded only
+    # when it is not kept: the content counter vouches that their visibility is unchanged.
+    kept_as = (
+        request.query_string.decode("utf-8", "replace"),
+        tuple(readable_ids),
+        tuple(hit.post_id for hit in hits),
+        (results.total, results.estimated, results.pages) if results else None,
+        tuple(map(str, problems)),
+    )
     return (
         render_template(
             "search/results.html",
@@ -90,29 +107,105 @@ def search_page():
             date_to=request.args.get("to", "")[:10],
             newest=newest,
             results=results,
-            posts=posts,
+            kept_as=kept_as,
+            load_listing=lambda: _listing(hits, readable_ids, boards),
             problems=problems,
         ),
         status,
     )
 
 
-def _load(hits: list[search.Hit], readable_board_ids: list[int]) -> list[tuple[Post, object]]:
+@fragments.filler("excerpt")
+def _excerpt_of(post_id: int) -> Markup:
+    """A hit's excerpt, a hole in the kept page: made from the index's text of the post for
+    the words searched, it is not covered by the content counter."""
+    return g.search_excerpts[post_id]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the list of hits shows, read when the page is not kept."""
+
+    posts: list[Shown]
+    board_links: dict[int, Markup]
+
+
+def _listing(hits: list[search.Hit], readable_ids: list[int], boards: list) -> Listing:
+    posts = _load(hits, readable_ids)
+    wanted = {post.board_id for post in posts}
+    return Listing(posts, {b.id: board_link(b) for b in boards if b.id in wanted})
+
+
+@dataclass(slots=True)
+class Shown:
+    """A hit as the page shows it: plain data, read with the columns it needs."""
+
+    post_id: int
+    address: str
+    language: str
+    direction: str
+    title: str
+    topic_language: str
+    board_id: int
+    author: str
+    created_at: datetime
+
+
+# Built once: building the statement cost more than running it.
+_SHOWN = (
+    select(
+        Post.id,
+        Post.language,
+        Post.created_at,
+        Topic.title,
+        Topic.language.label("topic_language"),
+        Topic.board_id,
+        User.display_name,
+        User.deleted_at,
+    )
+    .join(Post.topic)
+    .join(Post.author)
+    .where(
+        Post.id.in_(bindparam("post_ids", expanding=True)),
+        permissions.public_post_clause(bindparam("board_ids", expanding=True)),
+    )
+)
+
+
+def _load(hits: list[search.Hit], readable_board_ids: list[int]) -> list[Shown]:
     """The posts behind the hits, in the hits' order, as the database has them now: the index
     follows writes a moment later, so each hit passes the visibility rule again here (a topic
-    hidden a millisecond ago is not shown)."""
+    hidden a millisecond ago is not shown). One query of the few columns shown: loading whole
+    posts, topics and authors as objects cost more than the rest of the list."""
     if not hits:
         return []
-    found = {
-        post.id: post
-        for post in db.session.scalars(
-            select(Post)
-            .join(Post.topic)
-            .options(joinedload(Post.author), contains_eager(Post.topic).joinedload(Topic.board))
-            .where(
-                Post.id.in_([hit.post_id for hit in hits]),
-                permissions.public_post_clause(readable_board_ids),
+    rows = db.session.execute(
+        _SHOWN, {"post_ids": [hit.post_id for hit in hits], "board_ids": readable_board_ids}
+    )
+    found = {row.id: row for row in rows}
+    address = _post_address()
+    shown = []
+    for hit in hits:
+        row = found.get(hit.post_id)
+        if row is not None:
+            shown.append(
+                Shown(
+                    post_id=row.id,
+                    address=address(row.id),
+                    language=row.language,
+                    direction=direction_of(row.language),
+                    title=row.title,
+                    topic_language=row.topic_language,
+                    board_id=row.board_id,
+                    author=member_name(row),
+                    created_at=row.created_at,
+                )
             )
-        )
-    }
-    return [(found[hit.post_id], hit.excerpt) for hit in hits if hit.post_id in found]
+    return shown
+
+
+def _post_address() -> Callable[[int], str]:
+    """A post's permalink by formatting: url_for for each of twenty hits was a tenth of the
+    page."""
+    before, after = url_for("forum.permalink", post_id=_MARKER).split(str(_MARKER), 1)
+    return lambda post_id: f"{before}{post_id}{after}"

@@ -1,0 +1,189 @@
+"""The search results page (issue 14): each hit's links, names and excerpt, made cheaply."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from brain.models import BoardTranslation, Post, Role, User
+from brain.ops import moderation
+from brain.ops import posts as post_ops
+from brain.ops.member_data import delete_account
+from brain.search import excerpts
+from brain.search.analysis import WORD, terms
+from tests.factories import (
+    PASSWORD,
+    database,
+    log_in,
+    make_board,
+    make_reply,
+    make_topic,
+    make_user,
+    opening_post,
+)
+
+MARK = re.compile(r'<mark class="match term\d">([^<]*)</mark>')
+
+
+def _wanted(text: str, language: str) -> frozenset[str]:
+    return frozenset(term for word in WORD.findall(text) for term in terms(word, language))
+
+
+def _hit(client, text: str, **args) -> str:
+    page = client.get("/search", query_string={"q": text, **args}).get_data(as_text=True)
+    return page.split('<li class="hit">')[1].split("</li>")[0]
+
+
+# --- the hit's links and names -----------------------------------------------------------
+
+
+def test_a_hit_links_to_its_post_and_its_board_named_in_the_page_language(client):
+    board = make_board(slug="finance", name="Solidarity finance")
+    with database() as session:
+        session.add(BoardTranslation(board_id=board.id, locale="fr", name="Finance solidaire"))
+        session.commit()
+    topic = make_topic(board=board, author=make_user(), title="Tontines", body="Tontine rules")
+    hit = _hit(client, "tontine", lang="fr")
+    assert f'<a class="hit-title" href="/p/{topic.first_post_id}"' in hit
+    assert '<a href="/b/finance">Finance solidaire</a>' in hit
+    assert "Solidarity finance" in _hit(client, "tontine", lang="en")
+
+
+def test_a_hit_by_a_deleted_account_reads_former_member(client):
+    author = make_user(username="amina", display_name="Amina Sow")
+    make_topic(board=make_board(), author=author, title="Tontines", body="Tontine rules")
+    with database() as session:
+        delete_account(session.get(User, author.id), PASSWORD, remove_posts=False)
+        session.commit()
+    hit = _hit(client, "tontine")
+    assert "<bdi>Former member</bdi>" in hit and "Amina" not in hit
+
+
+def test_a_hit_in_arabic_reads_right_to_left_under_its_own_title_language(client):
+    make_topic(
+        board=make_board(),
+        author=make_user(),
+        title="التمويل الأصغر",
+        body="مؤسسات التمويل الأصغر تساعد النساء.",
+        language="ar",
+    )
+    hit = _hit(client, "تمويل")
+    assert 'lang="ar" dir="auto">التمويل الأصغر</a>' in hit
+    assert '<p class="excerpt" lang="ar" dir="rtl">' in hit
+    assert MARK.findall(hit) == ["التمويل", "التمويل"]  # in the title, then the body
+
+
+# --- the page kept for the next reader ------------------------------------------------------
+
+
+@pytest.fixture
+def kept(app):
+    """The fragments on, as in production (the suite turns them off)."""
+    app.config["PAGE_CACHE_SECONDS"] = 30
+    app.extensions["brain_fragments"].clear()
+    yield app
+    app.extensions["brain_fragments"].clear()
+
+
+@pytest.fixture
+def reply(kept):
+    author = make_user(username="karim")
+    topic = make_topic(board=make_board(), author=author, title="Savings", body="Opening words")
+    return make_reply(parent=opening_post(topic), author=author, body="Our tontine rules")
+
+
+def _loads_posts(statements: list[str]) -> bool:
+    return any("FROM posts JOIN topics" in statement for statement in statements)
+
+
+def test_a_search_page_is_kept_and_its_excerpts_filled_again(kept, reply, count_queries):
+    first = _hit(kept.test_client(), "tontine")
+    with count_queries() as statements:
+        again = _hit(kept.test_client(), "tontine")
+    assert again == first and MARK.findall(again) == ["tontine"]
+    assert not _loads_posts(statements)  # the list came from memory
+    other = _hit(kept.test_client(), "rules")  # the same post, other words: its own excerpt
+    assert MARK.findall(other) == ["rules"]
+
+
+def test_an_edit_shows_at_once_on_a_kept_search_page(kept, reply):
+    assert "Our <mark" in _hit(kept.test_client(), "tontine")
+    with database() as session:
+        post = session.get(Post, reply.id)
+        post_ops.edit_post(post, session.get(User, post.author_id), "Tontine rules, reworded")
+        session.commit()
+    hit = _hit(kept.test_client(), "tontine")
+    assert "reworded" in hit and "Our" not in hit
+
+
+def test_a_hide_shows_at_once_on_a_kept_search_page(kept, reply):
+    moderator = make_user(username="mod", role=Role.ADMIN)
+    assert f'href="/p/{reply.id}"' in _hit(kept.test_client(), "tontine")
+    with database() as session:
+        moderation.hide_post(
+            session.get(Post, reply.id), session.get(User, moderator.id), "off topic"
+        )
+        session.commit()
+    page = kept.test_client().get("/search?q=tontine").get_data(as_text=True)
+    assert f'href="/p/{reply.id}"' not in page and "Nothing matches" in page
+
+
+def test_a_members_kept_search_page_is_never_shown_to_a_guest(kept, reply):
+    make_board(slug="lounge", name="Members' lounge", members_only=True)
+    client = kept.test_client()
+    log_in(client, make_user(username="amina"))
+    members = client.get("/search?q=tontine").get_data(as_text=True)
+    assert "Members&#39; lounge" in members and f'href="/p/{reply.id}"' in members
+    # The same hits for a guest, but not the same boards to choose from.
+    guests = kept.test_client().get("/search?q=tontine").get_data(as_text=True)
+    assert "lounge" not in guests and f'href="/p/{reply.id}"' in guests
+
+
+# --- excerpts ------------------------------------------------------------------------------
+
+
+def test_an_excerpt_marks_each_form_of_the_word_but_never_part_of_another_word():
+    text = "A ledger, the Ledgers and a subledger: ledgerless ledger_book."
+    marked = MARK.findall(excerpts.excerpt(text, "en", _wanted("ledger", "en")))
+    assert marked == ["ledger", "Ledgers", "ledger"]  # "ledger_book": _ separates words
+
+
+def test_an_excerpt_numbers_each_marked_word_by_its_first_appearance():
+    text = "Savings groups and loans: the groups pool savings."
+    html = str(excerpts.excerpt(text, "en", _wanted("savings groups", "en")))
+    assert re.findall(r"term(\d)\">(\w+)", html) == [
+        ("0", "Savings"),
+        ("1", "groups"),
+        ("1", "groups"),
+        ("0", "savings"),
+    ]
+
+
+def test_an_excerpt_of_a_long_post_is_whole_words_around_each_match():
+    words = [f"w{n}ord" for n in range(400)]
+    words[200] = "tontine"
+    words[390] = "tontines"
+    text = " ".join(words)
+    html = excerpts.excerpt(text, "en", _wanted("tontine", "en"))
+    pieces = html.striptags().split(excerpts.BETWEEN.strip())
+    assert len(pieces) == 2
+    for piece in pieces:
+        piece = piece.strip()
+        at = text.index(piece)
+        assert at == 0 or text[at - 1] == " ", "begins with a whole word"
+        assert at + len(piece) == len(text) or text[at + len(piece)] == " ", "ends with one"
+        assert len(piece) <= excerpts.MAX_CHARS
+    # Each side holds the words within SURROUND characters, and no more.
+    first = pieces[0].strip()
+    before = first[: first.index("tontine")]
+    assert excerpts.SURROUND - 8 <= len(before) <= excerpts.SURROUND + 1
+
+
+def test_an_excerpt_keeps_arabic_marks_inside_the_marked_word():
+    text = "عن الاقتصادُ الاجتماعي في المغرب"
+    assert MARK.findall(excerpts.excerpt(text, "ar", _wanted("الاقتصاد", "ar"))) == ["الاقتصادُ"]
+
+
+def test_an_excerpt_is_none_when_no_word_matches():
+    assert excerpts.excerpt("Nothing relevant here", "en", _wanted("tontine", "en")) is None
