@@ -295,6 +295,21 @@ def search_glossary_check(path: Path | None) -> None:
     click.echo(f"{path}: no problems.")
 
 
+@click.group("uploads")
+def uploads_group() -> None:
+    """Files attached to posts, and avatars."""
+
+
+@uploads_group.command("prune")
+@with_appcontext
+def uploads_prune() -> None:
+    """Remove files a day old that no post or member holds (the worker does it hourly)."""
+    from brain.ops.uploads import prune
+
+    pruned = prune()
+    click.echo(f"{pruned.waiting} files never posted and {pruned.strays} stray files removed.")
+
+
 @click.group("translations")
 def translations_group() -> None:
     """Interface translations."""
@@ -390,6 +405,7 @@ def init_app(app: Flask) -> None:
         members_group,
         translations_group,
         search_group,
+        uploads_group,
         serve_command,
         worker_command,
         backup_command,

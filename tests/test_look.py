@@ -210,7 +210,7 @@ def test_post_actions_are_labelled_links_with_an_icon_class(client, staff_topic)
     first = staff_topic.first_post_id
     assert links == [
         (f"/p/{first}/reply", "js-reply action-reply", "Reply"),
-        (f"/p/{first}/reply?quote=1", "action-quote", "Quote"),
+        (f"/p/{first}/reply?quote=1", "js-quote action-quote", "Quote"),
         (f"/p/{first}/report", "action-report", "Report"),
     ]
     for _href, classes, _label in links:

@@ -8,6 +8,7 @@ their post's permissions and go with it."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import struct
@@ -722,7 +723,7 @@ def test_a_topic_page_reads_every_posts_files_at_once(client, board, amina, coun
 
 
 def set_avatar(client, data: bytes, name: str = "me.png"):
-    return client.post(
+    response = client.post(
         "/settings/avatar",
         data={
             "csrf_token": csrf_token(client, "/settings/profile"),
@@ -730,6 +731,8 @@ def set_avatar(client, data: bytes, name: str = "me.png"):
         },
         content_type="multipart/form-data",
     )
+    response.request.environ["wsgi.input"].close()  # a large body is spooled to a file
+    return response
 
 
 def test_a_member_uploads_a_picture_shown_instead_of_initials(client, board, amina):
@@ -848,3 +851,246 @@ def test_file_names_lose_folders_and_marks_that_reorder_text():
     assert upload_ops.clean_filename("photo\u202egnp.exe", "jpg") == "photognp.jpg"
     assert upload_ops.clean_filename("line\r\nbreak.pdf", "pdf") == "linebreak.pdf"
     assert upload_ops.clean_filename("", "pdf") == "file.pdf"
+
+
+# --- issue 13's leftovers: files shown by the text, avatars in the quota, the clean-up -------
+
+
+def send_first(client, content: bytes, name: str) -> dict:
+    """A file sent by the composer's script (the toolbar's image button), as it answers."""
+    response = client.post(
+        "/uploads",
+        data={"csrf_token": csrf_token(client), "files": [(io.BytesIO(content), name)]},
+        content_type="multipart/form-data",
+    )
+    response.request.environ["wsgi.input"].close()  # as new_topic does
+    assert response.status_code == 201, response.get_data(as_text=True)
+    (sent,) = response.get_json()["files"]
+    return sent
+
+
+def test_a_file_the_text_shows_is_attached_even_when_the_form_lost_its_key(client, board, amina):
+    log_in(client, amina)
+    sent = send_first(client, image_bytes("PNG"), "field.png")
+    other = client.application.test_client()
+    log_in(other, make_user(username="kwame"))
+    kwame_sent = send_first(other, image_bytes("PNG"), "his.png")
+    # A draft restored by the browser: the text, without the hidden field's keys.
+    body = f"Our field: {sent['markdown']}\n\nAnd his: {kwame_sent['markdown']}"
+    page = topic_page(client, new_topic(client, board, body=body))
+    mine = only_attachment(key=sent["key"])
+    assert mine.post_id is not None
+    assert f'<img src="{mine.path}" alt="field">' in page
+    # Readers see it, as any file of the post.
+    assert get(other, mine.path).status_code == 200
+    # Naming another member's file attaches nothing of theirs.
+    assert only_attachment(key=kwame_sent["key"]).post_id is None
+
+
+def test_files_the_text_shows_count_towards_the_limit_per_post(app, client, board, amina):
+    app.config["UPLOAD_MAX_FILES"] = 2
+    log_in(client, amina)
+    sent = [send_first(client, PDF, f"{n}.pdf") for n in range(3)]
+    body = "\n\n".join(s["markdown"] for s in sent)
+    response = new_topic(client, board, body=body)
+    assert response.status_code == 200 and error_text(response) == "At most 2 files per post."
+    assert all(a.post_id is None for a in attachments(owner_id=amina.id))
+
+
+def test_the_markdown_sent_back_names_the_file_without_brackets(client, amina):
+    log_in(client, amina)
+    sent = send_first(client, image_bytes("PNG"), "plan [v2].png")
+    assert sent["markdown"] == f"![plan v2](/uploads/{sent['key']}.png)"
+
+
+def test_an_avatar_counts_in_the_members_space_for_files(app, client, board, amina):
+    log_in(client, amina)
+    assert set_avatar(client, image_bytes("PNG", (600, 600))).status_code == 302
+    with database() as session:
+        picture = upload_ops.avatar_bytes(amina.id)
+        assert picture > 0
+        assert upload_ops.used_bytes(session.get(User, amina.id)) == picture
+    # Room for the PDF alone, but not beside the picture.
+    pdf = PDF + b"%" * 2_000
+    app.config["UPLOAD_QUOTA_BYTES"] = len(pdf) + picture // 2
+    response = new_topic(client, board, ("plan.pdf", pdf))
+    assert response.status_code == 200
+    assert "past your space for files" in error_text(response)
+    assert attachments(owner_id=amina.id) == []
+
+
+def test_an_avatar_past_the_quota_is_refused_and_the_old_one_stays(app, client, board, amina):
+    log_in(client, amina)
+    assert (
+        set_avatar(client, image_bytes("PNG", (300, 300), colour=(10, 10, 10))).status_code == 302
+    )
+    old = avatar_at(amina.id, "l").read_bytes()
+    pdf = PDF + b"%" * 5_000
+    assert new_topic(client, board, ("plan.pdf", pdf)).status_code == 302
+    used = len(pdf) + len(old) + avatar_at(amina.id, "s").stat().st_size
+    # A new picture replaces the old one: it fits while it takes no more room than it did.
+    app.config["UPLOAD_QUOTA_BYTES"] = used + 10
+    noise = Image.frombytes("RGB", (600, 600), os.urandom(600 * 600 * 3))
+    out = io.BytesIO()
+    noise.save(out, format="PNG")
+    bigger = out.getvalue()  # noise: far more bytes once encoded than one colour
+    response = set_avatar(client, bigger, "busy.png")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "past your space for files" in html and 'id="avatar-error"' in html
+    assert avatar_at(amina.id, "l").read_bytes() == old
+    app.config["UPLOAD_QUOTA_BYTES"] = 50 * 1024 * 1024
+    assert set_avatar(client, bigger, "busy.png").status_code == 302
+    assert avatar_at(amina.id, "l").read_bytes() != old
+
+
+def _age(path: Path, days: float) -> None:
+    then = now().timestamp() - days * 24 * 3600
+    os.utime(path, (then, then))
+
+
+def _hold_for(client, board, days: float) -> Attachment:
+    """A file sent with a preview and left there, *days* ago. (A preview sweeps the files
+    left a day ago: make the older ones last.)"""
+    new_topic(client, board, ("draft.png", image_bytes("PNG")), preview="1")
+    held = [a for a in attachments(post_id=None) if a.filename == "draft.png"][-1]
+    _sent_ago([held], days)
+    return held
+
+
+def _sent_ago(files: list[Attachment], days: float) -> None:
+    from datetime import timedelta
+
+    with database() as session:
+        for file in files:
+            session.get(Attachment, file.id).created_at = now() - timedelta(days=days)
+        session.commit()
+
+
+def test_brain_uploads_prune_removes_what_no_post_or_member_holds(app, client, board, amina):
+    log_in(client, amina)
+    _post, (posted,) = first_post_with_files(client, board, ("kept.pdf", PDF))
+    recent = _hold_for(client, board, days=0.5)
+    old = _hold_for(client, board, days=2)
+    set_avatar(client, image_bytes("PNG", (300, 300)))
+    folder = upload_dir(app)
+    # Left on disk by processes that died before their transaction ended.
+    stray = folder / "ab" / ("ab" + "0" * 30 + ".png")
+    part = folder / "cd" / (".cd" + "1" * 30 + ".jpg.0a1b2c3d.part")
+    fresh = folder / "ef" / ("ef" + "2" * 30 + ".png")  # its transaction may still run
+    gone_avatar = folder / "avatars" / "999999-s.webp"  # a member no longer there
+    unknown = folder / "ab" / "README.txt"  # not a name of ours: left alone
+    for path in (stray, part, fresh, gone_avatar, unknown):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    for path in (stray, part, gone_avatar, unknown, stored_at(posted.stored_name)):
+        _age(path, 3)
+    for path in folder.joinpath("avatars").glob(f"{amina.id}-*.webp"):
+        _age(path, 3)
+    old_files = [stored_at(old.stored_name), stored_at(old.thumbnail_name)]
+    for path in old_files:
+        _age(path, 2)
+
+    result = app.test_cli_runner().invoke(args=["uploads", "prune"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 files never posted and 3 stray files removed."
+    assert [a.key for a in attachments(post_id=None)] == [recent.key]
+    assert not any(path.exists() for path in [*old_files, stray, part, gone_avatar])
+    assert all(path.exists() for path in [fresh, unknown, stored_at(recent.stored_name)])
+    assert stored_at(posted.stored_name).is_file()
+    assert get(client, posted.path).status_code == 200
+    assert avatar_at(amina.id, "s").is_file() and avatar_at(amina.id, "l").is_file()
+    # Nothing left to do the second time.
+    again = app.test_cli_runner().invoke(args=["uploads", "prune"])
+    assert again.output.strip() == "0 files never posted and 0 stray files removed."
+
+
+def test_the_worker_prunes_every_hour_in_batches(client, board, amina):
+    from datetime import datetime
+
+    from huey.api import PeriodicTask
+
+    from brain import tasks  # noqa: F401 - what the worker imports
+    from brain.queue import huey
+    from brain.uploads.tasks import prune_uploads
+
+    task = prune_uploads.task_class()
+    assert isinstance(task, PeriodicTask)
+    assert type(task).__name__ in {type(t).__name__ for t in huey._registry.periodic_tasks}
+    schedule = task.validate_datetime
+    hours = [datetime(2026, 1, 1, hour, 23) for hour in range(24)]
+    assert all(schedule(hour) for hour in hours)
+    assert not schedule(datetime(2026, 1, 1, 5, 24))
+    log_in(client, amina)
+    held = [_hold_for(client, board, days=0) for _ in range(3)]
+    _sent_ago(held, 2)
+    with database():
+        pruned = upload_ops.prune(batch=2)  # two rounds
+    assert pruned.waiting == 3
+    assert attachments(owner_id=amina.id) == []
+    assert not any(stored_at(a.stored_name).exists() for a in held)
+    _hold_for(client, board, days=2)
+    assert prune_uploads.call_local().waiting == 1
+    assert attachments(owner_id=amina.id) == []
+
+
+def test_deleting_an_account_with_its_posts_removes_the_files_others_put_on_them(
+    client, board, amina
+):
+    """A moderator's file added to a member's post goes with the member's posts; the files
+    the member added to other people's posts stay with those."""
+    from werkzeug.datastructures import FileStorage
+
+    topic = make_topic(board=board, author=amina)
+    ada = make_user(username="ada", role=Role.ADMIN)
+    theirs = make_topic(board=board, author=ada)
+    with database() as session:
+        member, moderator = session.get(User, amina.id), session.get(User, ada.id)
+        on_hers = upload_ops.store(moderator, [FileStorage(io.BytesIO(PDF), "mod.pdf")])[0]
+        on_his = upload_ops.store(member, [FileStorage(io.BytesIO(PDF), "hers.pdf")])[0]
+        on_hers.post_id, on_his.post_id = topic.first_post_id, theirs.first_post_id
+        session.commit()
+        keys = (on_hers.key, on_his.key)
+        paths = {a.key: upload_ops.file_path(a.stored_name) for a in (on_hers, on_his)}
+        member_data.delete_account(member, PASSWORD, remove_posts=True)
+        session.commit()
+    assert [a.key for a in attachments()] == [keys[1]]
+    assert not paths[keys[0]].exists() and paths[keys[1]].is_file()
+
+
+def test_the_topic_pages_reply_box_takes_files_and_keeps_nothing_personal(
+    app, client, board, amina
+):
+    app.config["PAGE_CACHE_SECONDS"] = 30  # the box is kept (brain.fragments)
+    app.extensions["brain_fragments"].clear()
+    topic = make_topic(board=board, author=make_user(username="bruno"))
+    url = f"/t/{topic.id}-{topic.slug}"
+    log_in(client, amina)
+    html = client.get(url).get_data(as_text=True)
+    box = re.search(r'<section class="reply-box".*?</section>', html, re.S).group(0)
+    assert 'enctype="multipart/form-data"' in box
+    field = re.search(r'<input[^>]*type="file"[^>]*>', box).group(0)
+    assert 'name="files"' in field and "data-drop" in field and "multiple" in field
+    assert '<label for="files">Attach images or PDFs</label>' in box
+    # Posted from there, the file joins the reply.
+    action = re.search(r'<form method="post" action="([^"]+)"', box).group(1)
+    response = submit(
+        client,
+        action,
+        {"body": "The minutes", "language": "en", "files": [(io.BytesIO(PDF), "minutes.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert only_attachment(owner_id=amina.id).filename == "minutes.pdf"
+    # The box is the same for everyone but for its form's tokens.
+    other = client.application.test_client()
+    log_in(other, make_user(username="kwame"))
+    theirs = re.search(
+        r'<section class="reply-box".*?</section>', other.get(url).get_data(as_text=True), re.S
+    ).group(0)
+    strip = re.compile(r'<input[^>]*type="hidden"[^>]*>|data-owner="[^"]*"')
+    mine = re.search(
+        r'<section class="reply-box".*?</section>', client.get(url).get_data(as_text=True), re.S
+    ).group(0)
+    assert strip.sub("", mine) == strip.sub("", theirs)
+    assert csrf_token(client, url) not in theirs

@@ -9,15 +9,22 @@ is capped. PDFs are kept as sent (they are only ever downloaded, never shown in 
 Files live under ``instance/uploads/`` with random names (``brain backup`` keeps the
 folder). Disk and database change together: a file written in a transaction that rolls back
 is removed again, and a file whose row is deleted is removed once the deletion is
-committed (``_written`` / ``_doomed`` below, driven by the session's events).
+committed (``_written`` / ``_doomed`` below, driven by the session's events). What is left
+over all the same — files sent for a post that was never written, files a process that died
+mid-request left on disk — goes with ``prune`` (hourly in the worker, ``brain uploads
+prune`` by hand).
+
+A member's quota counts every file they sent and their avatar.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import secrets
+import stat
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,6 +60,13 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 PENDING_KEPT = timedelta(days=1)  # files sent with a preview, never posted
 
 _KEY = re.compile(rf"[0-9a-f]{{{KEY_LENGTH}}}")
+# A file of this site named in a post's text: ![plan](/uploads/<key>.png) (the composer's
+# image button writes these).
+_REFERENCE = re.compile(rf"/uploads/([0-9a-f]{{{KEY_LENGTH}}})(?:\.thumb)?\.[a-z]{{3,4}}\b")
+# Names on disk: "<key>.<extension>", "<key>.thumb.webp", and what _write leaves when its
+# process dies mid-write: ".<name>.<random>.part".
+_STORED = re.compile(rf"\.?([0-9a-f]{{{KEY_LENGTH}}})\.")
+_AVATAR = re.compile(r"([0-9]+)-[sl]\.webp|\..*\.part")
 # Controls, and the marks that reorder text ("photo\u202egnp.exe" shows as "photoexe.png").
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069/\\]")
 
@@ -371,9 +385,20 @@ def _remove(attachments: Iterable[Attachment]) -> int:
 
 
 def used_bytes(member: User) -> int:
-    return db.session.scalar(
+    """What the member's files and avatar take on disk."""
+    files = db.session.scalar(
         select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.owner_id == member.id)
     )
+    return files + avatar_bytes(member.id)
+
+
+def avatar_bytes(user_id: int) -> int:
+    """What the member's avatar takes on disk (both sizes), 0 without one."""
+    total = 0
+    for size in AVATAR_SIDES:
+        with contextlib.suppress(OSError):
+            total += avatar_path(user_id, size).stat().st_size
+    return total
 
 
 def _check_quota(member: User, adding: int, used: int) -> None:
@@ -389,6 +414,10 @@ def _check_quota(member: User, adding: int, used: int) -> None:
             ),
             field=FIELD,
         )
+
+
+def _too_many(most: int) -> OperationError:
+    return OperationError(_l("At most %(n)d files per post.", n=most), field=FIELD)
 
 
 # --- attachments of posts --------------------------------------------------------------------
@@ -407,10 +436,7 @@ def store(member: User, files, *, already: int = 0) -> list[Attachment]:
         return []
     most = current_app.config["UPLOAD_MAX_FILES"]
     if already + len(sent) > most:
-        raise OperationError(
-            _l("At most %(n)d files per post.", n=most),
-            field=FIELD,
-        )
+        raise _too_many(most)
     used = used_bytes(member)
     _check_quota(member, 0, used)
     stored = []
@@ -452,6 +478,11 @@ def parse_keys(text: str | None) -> list[str]:
     return list(keys)[:100]
 
 
+def referenced_keys(text: str | None) -> list[str]:
+    """The keys of this site's files that *text* (a post's Markdown) shows or links to."""
+    return list(dict.fromkeys(_REFERENCE.findall(text or "")))[:100]
+
+
 def held(member: User, keys: list[str]) -> list[Attachment]:
     """*member*'s files named by *keys* that wait for a post, in the order given."""
     if not keys:
@@ -480,11 +511,18 @@ def hold(member: User, files, attached: str | None) -> str:
 
 
 def attach(post: Post, member: User, files, attached: str | None = None) -> list[Attachment]:
-    """Attach to *post* the files waiting in the form (*attached*) and those sent with it."""
-    kept = held(member, parse_keys(attached))
+    """Attach to *post* the files waiting in the form (*attached*) and those sent with it.
+    The member's waiting files that the post's text shows (``![…](/uploads/<key>.png)``)
+    are attached too, even when the form lost their keys (a draft restored by the browser):
+    otherwise the post would show a file only its sender may read, until it is swept."""
+    keys = list(dict.fromkeys([*parse_keys(attached), *referenced_keys(post.body_source)]))
+    kept = held(member, keys)
     present = db.session.scalar(
         select(func.count(Attachment.id)).where(Attachment.post_id == post.id)
     )
+    most = current_app.config["UPLOAD_MAX_FILES"]
+    if present + len(kept) > most:
+        raise _too_many(most)
     new = store(member, files, already=present + len(kept))
     for attachment in [*kept, *new]:
         attachment.post_id = post.id
@@ -516,24 +554,100 @@ def remove_post_files(post: Post) -> int:
     return _remove(db.session.scalars(select(Attachment).where(Attachment.post_id == post.id)))
 
 
-def sweep_pending(now=None) -> int:
-    """Files sent with a preview or by the composer's script whose post was never written."""
+def sweep_pending(now=None, *, limit: int = 200) -> int:
+    """Files sent with a preview or by the composer's script whose post was never written,
+    a day on (at most *limit* of them: the next sweep takes the rest)."""
     cutoff = (now or utcnow()) - PENDING_KEPT
     return _remove(
         db.session.scalars(
             select(Attachment)
             .where(Attachment.post_id.is_(None), Attachment.created_at < cutoff)
-            .limit(200)
+            .order_by(Attachment.id)
+            .limit(limit)
         )
     )
+
+
+@dataclass
+class Pruned:
+    waiting: int = 0  # files never attached to a post (rows and their files)
+    strays: int = 0  # files on disk that no row (or no member, for avatars) accounts for
+
+
+def prune(now=None, *, batch: int = 200) -> Pruned:
+    """Remove what no post or member holds any more, a day on: files sent for a post that
+    was never written, and files on disk without a row (a process that died between writing
+    a file and committing or rolling back its transaction), avatars of members who are gone
+    included. Commits after each batch; the age keeps files of transactions still running."""
+    now = now or utcnow()
+    pruned = Pruned()
+    while True:
+        removed = sweep_pending(now, limit=batch)
+        db.session.commit()  # the files go from disk here
+        pruned.waiting += removed
+        if removed < batch:
+            break
+    pruned.strays = _prune_strays(now.timestamp() - PENDING_KEPT.total_seconds())
+    return pruned
+
+
+def _prune_strays(cutoff: float) -> int:
+    folder = root()
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for sub in sorted(folder.iterdir()):
+        if not sub.is_dir():
+            continue
+        old = [p for p in sub.iterdir() if _older(p, cutoff)]
+        stray = _stray_avatars(old) if sub.name == "avatars" else _stray_files(old)
+        _unlink(stray)
+        removed += len(stray)
+    return removed
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    """A file (not a folder) last written before *cutoff* (a timestamp)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff
+
+
+def _stray_files(paths: list[Path]) -> list[Path]:
+    named = {p: m.group(1) for p in paths if (m := _STORED.match(p.name))}
+    known: set[str] = set()
+    keys = sorted(set(named.values()))
+    for start in range(0, len(keys), 500):
+        known.update(
+            db.session.scalars(
+                select(Attachment.key).where(Attachment.key.in_(keys[start : start + 500]))
+            )
+        )
+    # A name that is not ours at all is left alone; a leftover ".part" always goes.
+    return [p for p, key in named.items() if key not in known or p.name.endswith(".part")]
+
+
+def _stray_avatars(paths: list[Path]) -> list[Path]:
+    found = {p: _AVATAR.fullmatch(p.name) for p in paths}
+    ids = {int(m.group(1)) for m in found.values() if m and m.group(1)}
+    present = (
+        set(db.session.scalars(select(User.id).where(User.id.in_(ids), User.deleted_at.is_(None))))
+        if ids
+        else set()
+    )
+    return [
+        p for p, m in found.items() if m and (m.group(1) is None or int(m.group(1)) not in present)
+    ]
 
 
 def remove_member_files(member: User, *, with_posts: bool) -> None:
     """An account is deleted: its avatar and files waiting for a post go; with
     *with_posts*, the files of its posts too (otherwise they stay with the posts)."""
-    clause = Attachment.owner_id == member.id
-    if not with_posts:
-        clause = clause & Attachment.post_id.is_(None)
+    clause = (Attachment.owner_id == member.id) & Attachment.post_id.is_(None)
+    if with_posts:
+        clause = clause | Attachment.post_id.in_(select(Post.id).where(Post.author_id == member.id))
     _remove(db.session.scalars(select(Attachment).where(clause)))
     _doom([avatar_path(member.id, size) for size in AVATAR_SIDES])
 
@@ -598,10 +712,26 @@ def set_avatar(member: User, storage) -> None:
     except OperationError as problem:
         raise OperationError(problem.message, field="avatar") from problem
     image = _bare(image.convert("RGBA" if "A" in image.getbands() else "RGB"))
+    encoded = {}
     for size, side in AVATAR_SIDES.items():
         out = io.BytesIO()
         _bare(square(image, side)).save(out, format="WEBP", quality=85, method=4)
-        _write(avatar_path(member.id, size), out.getvalue(), None)
+        encoded[size] = out.getvalue()
+    # The avatar counts in the member's space for files; it replaces the one they had.
+    used = used_bytes(member) - avatar_bytes(member.id)
+    quota = current_app.config["UPLOAD_QUOTA_BYTES"]
+    if used + sum(map(len, encoded.values())) > quota:
+        raise OperationError(
+            _l(
+                "Your picture would take you past your space for files (%(used)s of "
+                "%(quota)s used). Delete some of your earlier posts with files first.",
+                used=size_text(used),
+                quota=size_text(quota),
+            ),
+            field="avatar",
+        )
+    for size, data in encoded.items():
+        _write(avatar_path(member.id, size), data, None)
 
 
 def remove_avatar(member: User) -> bool:

@@ -140,7 +140,8 @@ def avatar_file(user_id: int, size: str):
 
 
 def _described(attachment: Attachment) -> dict:
-    alt = attachment.filename.rsplit(".", 1)[0]
+    # The name as the text of ![…](…): brackets and backslashes would end it or escape.
+    alt = re.sub(r"[\[\]\\]", "", attachment.filename.rsplit(".", 1)[0]).strip() or "file"
     path = attachment.path
     return {
         "key": attachment.key,

@@ -194,6 +194,148 @@
     });
   }
 
+  // ---------------------------------------------------------------------------------------
+  // The toolbar's image button: a picture chosen is sent at once (POST /uploads, which answers
+  // with its key and the Markdown that shows it); the key joins the form's "attached" field,
+  // so the file is attached to the post, and the Markdown goes where the cursor is. Without
+  // this, the form's own file input attaches pictures as before.
+
+  function uploadTarget(textarea, button) {
+    var form = textarea.form;
+    if (!form || !button.dataset.upload || !window.fetch || !window.FormData) return null;
+    var attached = form.querySelector("input[name=attached]");
+    var token = form.querySelector("input[name=csrf_token]");
+    return attached && token ? { form: form, attached: attached, token: token } : null;
+  }
+
+  // The line under the text box saying what happens to the pictures sent (a live region).
+  function uploadStatus(textarea) {
+    var field = textarea.closest(".field") || textarea.parentNode;
+    var status = field.querySelector(".upload-status");
+    if (!status) {
+      status = document.createElement("div");
+      status.className = "upload-status";
+      status.setAttribute("role", "status");
+      field.appendChild(status);
+    }
+    return status;
+  }
+
+  function say(status, text, failed) {
+    status.textContent = "";
+    status.classList.toggle("is-error", Boolean(failed));
+    var line = document.createElement("p");
+    line.textContent = text;
+    status.appendChild(line);
+  }
+
+  function showSent(status, button, names) {
+    say(status, button.dataset.sent, false);
+    var list = document.createElement("ul");
+    names.forEach(function (name) {
+      var item = document.createElement("li");
+      var shown = document.createElement("bdi");
+      shown.textContent = name;
+      item.appendChild(shown);
+      list.appendChild(item);
+    });
+    status.appendChild(list);
+  }
+
+  function addKey(input, key) {
+    var keys = input.value.split(/[\s,]+/).filter(Boolean);
+    if (keys.indexOf(key) < 0) keys.push(key);
+    input.value = keys.join(" ");
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  // ![description](address) where the cursor is, on a line of its own, its description
+  // selected so that a better one can be typed over it.
+  function insertImage(textarea, sent) {
+    var s = trimmedSelection(textarea);
+    var alt = s.text && s.text.indexOf("\n") < 0 ? s.text.replace(/[\[\]]/g, "") : "";
+    var markdown = sent.markdown;
+    if (alt) {
+      markdown = markdown.replace(/^(!?)\[.*\]\(/, function (whole, bang) {
+        return bang + "[" + alt + "](";
+      });
+    }
+    var before = s.value.slice(0, s.start);
+    var after = s.value.slice(s.end);
+    var lead = !before || /\n\n$/.test(before) ? "" : /\n$/.test(before) ? "\n" : "\n\n";
+    var tail = !after ? "\n" : /^\n\n/.test(after) ? "" : /^\n/.test(after) ? "\n" : "\n\n";
+    var open = markdown.indexOf("[") + 1;
+    var close = markdown.lastIndexOf("](");
+    replaceText(textarea, s.start, s.end, lead + markdown + tail, lead.length + open,
+      lead.length + close);
+  }
+
+  function sendPicture(textarea, button, target, file) {
+    var status = uploadStatus(textarea);
+    say(status, button.dataset.sending, false);
+    button.setAttribute("aria-busy", "true");
+    var data = new FormData();
+    data.append("csrf_token", target.token.value);
+    data.append("files", file, file.name);
+    fetch(button.dataset.upload, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { Accept: "application/json" }
+    })
+      .then(function (response) {
+        return response.json().catch(function () {
+          return {}; // an error page (too large, too many at once): the message below
+        }).then(function (answer) {
+          if (!response.ok || !answer.files || !answer.files.length) {
+            throw new Error(answer.error || button.dataset.failed);
+          }
+          return answer.files[0];
+        });
+      })
+      .then(function (sent) {
+        addKey(target.attached, sent.key);
+        var names = toArray(status.querySelectorAll("li bdi")).map(function (name) {
+          return name.textContent;
+        });
+        names.push(sent.name);
+        insertImage(textarea, sent);
+        showSent(status, button, names);
+      })
+      .catch(function (error) {
+        say(status, (error && error.message) || button.dataset.failed, true);
+        textarea.focus();
+      })
+      .then(function () {
+        button.removeAttribute("aria-busy");
+      });
+  }
+
+  function pickPicture(textarea, button) {
+    var target = uploadTarget(textarea, button);
+    if (!target) return false;
+    if (button.getAttribute("aria-busy") === "true") return true;
+    uploadStatus(textarea); // the live region is in the page before it has news
+    var picker = document.createElement("input");
+    picker.type = "file";
+    picker.accept = button.dataset.accept || "image/*";
+    picker.hidden = true;
+    picker.className = "image-picker";
+    picker.addEventListener("change", function () {
+      var file = picker.files && picker.files[0];
+      picker.remove();
+      if (file) sendPicture(textarea, button, target, file);
+    });
+    // In the page while it is open (a picker outside the document may not open), but in no
+    // form: it has no name and is never sent with one.
+    document.body.appendChild(picker);
+    picker.addEventListener("cancel", function () {
+      picker.remove();
+    });
+    picker.click();
+    return true;
+  }
+
   function markdownToolbar(textarea, kit) {
     var toolbar = fromKit(kit, ".md-toolbar");
     if (!toolbar || !textarea.id) return;
@@ -204,7 +346,9 @@
     rovingFocus(toolbar, buttons);
     toolbar.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-md]");
-      if (button) applyFormat(textarea, button.dataset.md, button.dataset.placeholder);
+      if (!button) return;
+      if (button.dataset.md === "image" && pickPicture(textarea, button)) return;
+      applyFormat(textarea, button.dataset.md, button.dataset.placeholder);
     });
     textarea.addEventListener("keydown", function (event) {
       if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
@@ -230,8 +374,10 @@
   var SAVE_DELAY = 400;
   var NEVER_KEPT = ["csrf_token", "submission"];
   // The version an edit started from: restoring it with the text lets the server notice
-  // that the post changed since (an edit conflict) instead of overwriting the change.
-  var KEPT_HIDDEN = ["version"];
+  // that the post changed since (an edit conflict) instead of overwriting the change. The
+  // keys of the files already sent (the image button, a preview) go with the text that
+  // shows them.
+  var KEPT_HIDDEN = ["version", "attached"];
   var UNKEPT_TYPES = ["password", "file", "submit", "button", "image", "reset"];
 
   function openStorage(name) {
@@ -588,8 +734,9 @@
   }
 
   // ---------------------------------------------------------------------------------------
-  // "Reply" under a post opens the reply form right there; the link still leads to the
-  // reply page when this cannot be done.
+  // "Reply" under a post opens the reply form right there; "Quote" does too, the post quoted
+  // in it (or, when a composer for that post is open already, adds the quotation to it).
+  // The links still lead to the reply page when this cannot be done.
 
   function prefixIds(root, prefix) {
     toArray(root.querySelectorAll("[id]")).forEach(function (element) {
@@ -623,9 +770,33 @@
     link.focus();
   }
 
+  // The quotation the reply page was written with (?quote=1 fills its text box).
+  function quotationIn(page) {
+    var fetched = page.querySelector("main form.composer");
+    var textarea = fetched && bodyOf(fetched);
+    return textarea ? textarea.value : "";
+  }
+
+  // Adds *quotation* at the end of the composer's text (after what was already written),
+  // once; the cursor goes after it, where the answer is written.
+  function addQuotation(form, quotation) {
+    var textarea = bodyOf(form);
+    if (!textarea || !quotation.trim()) return;
+    if (textarea.value.indexOf(quotation.trim()) >= 0) {
+      focusBody(form);
+      textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+      return;
+    }
+    var kept = textarea.value.replace(/\s+$/, "");
+    var text = (kept ? "\n\n" : "") + quotation;
+    replaceText(textarea, kept.length, textarea.value.length, text, text.length, text.length);
+    textarea.scrollIntoView({ block: "nearest" });
+  }
+
   function openInlineReply(link, post, page) {
     var fetched = page.querySelector("main form.composer");
     if (!fetched) return false;
+    var quotation = link.classList.contains("js-quote") ? quotationIn(page) : "";
     var form = document.importNode(fetched, true);
     var box = document.createElement("section");
     box.className = "inline-reply";
@@ -662,6 +833,8 @@
     link.setAttribute("aria-expanded", "true");
     enhanceForm(form);
     focusBody(box);
+    // A draft restored over the quotation keeps it all the same.
+    if (quotation) addQuotation(form, quotation);
     return true;
   }
 
@@ -670,22 +843,20 @@
     document.addEventListener("click", function (event) {
       if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey ||
           event.shiftKey || event.altKey) return;
-      var link = event.target.closest("a.js-reply");
+      var link = event.target.closest("a.js-reply, a.js-quote");
       var post = link && link.closest("article");
       if (!post || !post.id) return;
       event.preventDefault();
+      var quoting = link.classList.contains("js-quote");
 
       var open = document.getElementById(post.id + "-reply");
-      if (open) {
-        focusBody(open);
-        return;
-      }
       // Answering the opening post is what the reply box under the thread is for.
       var target = pathOf(link.href);
-      var existing = toArray(document.querySelectorAll("form.composer")).filter(function (form) {
-        return actionOf(form) === target;
-      })[0];
-      if (existing) {
+      var existing = (open && open.querySelector("form")) ||
+        toArray(document.querySelectorAll("form.composer")).filter(function (form) {
+          return actionOf(form) === target;
+        })[0];
+      if (existing && !quoting) {
         focusBody(existing);
         return;
       }
@@ -699,7 +870,12 @@
         })
         .then(function (html) {
           var page = new DOMParser().parseFromString(html, "text/html");
-          if (!openInlineReply(link, post, page)) throw new Error("no reply form");
+          if (existing && existing.isConnected) {
+            focusBody(existing);
+            addQuotation(existing, quotationIn(page));
+          } else if (!openInlineReply(link, post, page)) {
+            throw new Error("no reply form");
+          }
         })
         .catch(function () {
           location.assign(link.href);
