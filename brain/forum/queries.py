@@ -7,7 +7,7 @@ from functools import cached_property
 from math import ceil
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
 from brain import fragments
 from brain.extensions import db
@@ -44,7 +44,10 @@ class TopicPage:
 
 
 def board_by_slug(slug: str) -> Board | None:
-    return db.session.scalar(select(Board).where(Board.slug == slug[:64]))
+    # Its translations only when a page shows its name (not when the page is kept).
+    return db.session.scalar(
+        select(Board).where(Board.slug == slug[:64]).options(lazyload(Board.translations))
+    )
 
 
 def topic_with_cooperation(topic_id: int) -> Topic | None:
@@ -61,10 +64,25 @@ def readable_boards(actor: Actor) -> list[Board]:
 
 def boards_by_access(actor: Actor) -> tuple[list[Board], list[int]]:
     """The boards *actor* may read, in order, and the ids of those they may not (one query)."""
-    boards = db.session.scalars(select(Board).order_by(Board.position, Board.id)).all()
+    # Their translations only when a page shows their names (``with_translations``).
+    boards = db.session.scalars(
+        select(Board).order_by(Board.position, Board.id).options(lazyload(Board.translations))
+    ).all()
     readable = [board for board in boards if can_read_board(actor, board)]
     unreadable = [board.id for board in boards if not can_read_board(actor, board)]
     return readable, unreadable
+
+
+def with_translations(boards: list[Board]) -> list[Board]:
+    """*boards*, their names in every language loaded in one query (before a list shows
+    them: each board would load its own)."""
+    if boards:
+        db.session.scalars(
+            select(Board)
+            .where(Board.id.in_([board.id for board in boards]))
+            .options(selectinload(Board.translations))
+        ).all()
+    return boards
 
 
 def board_stats(board_ids: list[int]) -> dict[int, tuple[int, int, object]]:

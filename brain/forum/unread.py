@@ -9,11 +9,11 @@ from collections.abc import Callable
 from flask import url_for
 from flask_babel import ngettext
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 
 from brain.extensions import db
-from brain.models import Post, Topic, User, Watch, WatchLevel
-from brain.ops.reading import per_topic
+from brain.models import Topic, User, Watch, WatchLevel
+from brain.ops.reading import unread_count_parameters, unread_counts_statement
 from brain.permissions import Actor
 
 
@@ -28,7 +28,7 @@ def unread_counts(actor: Actor, topic_ids: list[int]) -> dict[int, int]:
     if member is None or not topic_ids:
         return {}
     rows = db.session.execute(
-        per_topic(member, func.count(Post.id)).where(Topic.id.in_(sorted(set(topic_ids))))
+        unread_counts_statement(), unread_count_parameters(member, sorted(set(topic_ids)))
     ).all()
     return {topic_id: count for topic_id, count in rows if count}
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    bindparam,
     case,
     exists,
     func,
@@ -445,13 +446,20 @@ def mark_read(user: User, post_ids: Iterable[int], when: datetime | None = None)
     post_ids = sorted(set(post_ids))
     if not post_ids:
         return 0
-    about = Notification.post_id.in_(post_ids)
-    unread = db.session.scalar(
-        select(Notification.id)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None), about)
-        .limit(1)
+    unread = db.session.scalar(_ANY_UNREAD_ABOUT, {"user_id": user.id, "post_ids": post_ids})
+    return 0 if unread is None else _mark(user, Notification.post_id.in_(post_ids), when)
+
+
+# Asked on every page a member reads: built once.
+_ANY_UNREAD_ABOUT = (
+    select(Notification.id)
+    .where(
+        Notification.user_id == bindparam("user_id"),
+        Notification.read_at.is_(None),
+        Notification.post_id.in_(bindparam("post_ids", expanding=True)),
     )
-    return 0 if unread is None else _mark(user, about, when)
+    .limit(1)
+)
 
 
 def mark_read_without_post(user: User, when: datetime | None = None) -> int:

@@ -17,7 +17,19 @@ one upsert instead of a duplicate key.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, select, update
+import functools
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import ReturnTypeFromArgs
@@ -43,10 +55,12 @@ def _greatest_in_sqlite(element, compiler, **kw) -> str:
 
 def read_up_to(user: User) -> ColumnElement[int]:
     """The id up to which *user* has read a topic: needs ``per_topic``'s joins."""
+    return _read_up_to(user.read_all_up_to or 0)
+
+
+def _read_up_to(read_all) -> ColumnElement[int]:
     return greatest(
-        func.coalesce(TopicRead.post_id, 0),
-        func.coalesce(BoardRead.post_id, 0),
-        user.read_all_up_to or 0,
+        func.coalesce(TopicRead.post_id, 0), func.coalesce(BoardRead.post_id, 0), read_all
     )
 
 
@@ -58,13 +72,19 @@ def per_topic(user: User, aggregate) -> Select:
     range of the index on posts (topic_id, id) from that place onwards: the cost follows the
     posts that are new, not the length of the conversations (a plain join would read every
     post of every listed topic before comparing)."""
+    return _per_topic(user.id, user.read_all_up_to or 0, user.created_at, aggregate)
+
+
+def _per_topic(user_id, read_all, joined, aggregate) -> Select:
+    """``per_topic`` with the member's id, "read everything" mark and joining time given as
+    values or as bound parameters (``unread_counts_statement``)."""
     unread = (
         select(aggregate)
         .where(
             Post.topic_id == Topic.id,
-            Post.id > read_up_to(user),
-            Post.author_id != user.id,
-            Post.created_at > user.created_at,
+            Post.id > _read_up_to(read_all),
+            Post.author_id != user_id,
+            Post.created_at > joined,
             public_post_clause(),
         )
         .correlate(Topic, TopicRead, BoardRead)
@@ -72,11 +92,33 @@ def per_topic(user: User, aggregate) -> Select:
     )
     return (
         select(Topic.id, unread)
-        .outerjoin(TopicRead, and_(TopicRead.topic_id == Topic.id, TopicRead.user_id == user.id))
+        .outerjoin(TopicRead, and_(TopicRead.topic_id == Topic.id, TopicRead.user_id == user_id))
         .outerjoin(
-            BoardRead, and_(BoardRead.board_id == Topic.board_id, BoardRead.user_id == user.id)
+            BoardRead, and_(BoardRead.board_id == Topic.board_id, BoardRead.user_id == user_id)
         )
     )
+
+
+@functools.cache
+def unread_counts_statement() -> Select:
+    """Each listed topic's unread posts, for the member named by the parameters ``user_id``,
+    ``read_all``, ``joined`` and ``topic_ids``: asked by every topic list a member reads, so
+    it is built once."""
+    return _per_topic(
+        bindparam("user_id"),
+        bindparam("read_all", type_=Integer),
+        bindparam("joined"),
+        func.count(Post.id),
+    ).where(Topic.id.in_(bindparam("topic_ids", expanding=True)))
+
+
+def unread_count_parameters(user: User, topic_ids: list[int]) -> dict:
+    return {
+        "user_id": user.id,
+        "read_all": user.read_all_up_to or 0,
+        "joined": user.created_at,
+        "topic_ids": topic_ids,
+    }
 
 
 def first_unread_post_id(user: User, topic: Topic) -> int | None:
@@ -112,15 +154,17 @@ def mark_topic_read(user: User, topic: Topic, post_id: int) -> bool:
     views of a topic already read write nothing)."""
     if post_id <= (user.read_all_up_to or 0):
         return False
-    current = db.session.scalar(
-        select(TopicRead.post_id).where(
-            TopicRead.user_id == user.id, TopicRead.topic_id == topic.id
-        )
-    )
+    current = db.session.scalar(_READ_MARK, {"user_id": user.id, "topic_id": topic.id})
     if current is not None and current >= post_id:
         return False
     _upsert(TopicRead, {"user_id": user.id, "topic_id": topic.id}, post_id, updated_at=utcnow())
     return True
+
+
+# Asked on every topic page a member reads: built once.
+_READ_MARK = select(TopicRead.post_id).where(
+    TopicRead.user_id == bindparam("user_id"), TopicRead.topic_id == bindparam("topic_id")
+)
 
 
 def mark_board_read(user: User, board: Board) -> None:

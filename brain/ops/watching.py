@@ -7,7 +7,7 @@ Meeting Point the author and every member who expressed interest watch the post.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from brain.extensions import db
 from brain.models import Board, Topic, User, utcnow
@@ -16,10 +16,17 @@ from brain.ops.errors import OperationError
 
 
 def _row(user_id: int, *, topic_id: int | None = None, board_id: int | None = None):
-    column = Watch.topic_id if topic_id is not None else Watch.board_id
-    return db.session.scalar(
-        select(Watch).where(Watch.user_id == user_id, column == (topic_id or board_id))
-    )
+    statement = _BY_TOPIC if topic_id is not None else _BY_BOARD
+    return db.session.scalar(statement, {"user_id": user_id, "of": topic_id or board_id})
+
+
+# Asked on every topic and board page a member reads: built once.
+_BY_TOPIC = select(Watch).where(
+    Watch.user_id == bindparam("user_id"), Watch.topic_id == bindparam("of")
+)
+_BY_BOARD = select(Watch).where(
+    Watch.user_id == bindparam("user_id"), Watch.board_id == bindparam("of")
+)
 
 
 def level_of(user: User, *, topic: Topic | None = None, board: Board | None = None) -> WatchLevel:

@@ -99,7 +99,7 @@ def search_page():
         render_template(
             "search/results.html",
             text=text,
-            boards=boards,
+            boards=queries.with_translations(boards),  # the board filter names every one
             board=board,
             language=language,
             author=author,

@@ -23,7 +23,7 @@ def home():
         recent = queries.recent_topics(board_ids, languages=languages, reader=current_user)
         return render_template(
             "home.html",
-            boards=boards,
+            boards=queries.with_translations(boards),
             stats=queries.board_stats(board_ids),
             recent=recent,
             languages=languages,
