@@ -14,9 +14,11 @@ On a fresh temporary SQLite database and index folder:
    Whoosh index is then built with ``Indexer.rebuild(procs=2)``.
 2. pages, as a logged-in member whose profile yields "Suggested for you": the home page (its
    counts over every post and the member's suggestions are kept while the Meeting Point is
-   unchanged), the home page again with the Meeting Point's change counter moved before
-   each request (so nothing kept serves it), the home page filtered by a theme and a region,
-   the home page with words (text search and facets), and the page of a request topic
+   unchanged), the home page again with the change counters (the Meeting Point's and the
+   content's) moved before each request (so nothing kept serves it: neither counts nor the
+   facet table nor fragments), the home page filtered by a theme and a region, the home page
+   with words (text search and facets; 10 words in turn, kept fragments serve the repeats),
+   the same with the counters moved before each request, and the page of a request topic
    (cooperation panel with suggestions; 220 topics in turn, so each is a first view). The session
    cookie keeps brain.pagecache (guests only) out of the way: every response is rendered.
    What the process holds before the pages is frozen out of the garbage collector, as
@@ -27,12 +29,13 @@ On a fresh temporary SQLite database and index folder:
    requested again with SQL statements counted and timed, apart from the timed runs so the
    listener does not weigh on them.
 3. functions: what those pages call, alone, each call in a request context of its own:
-   listing, facet_counts, suggestions_for_member, cooperation_topics, similar_cooperations,
-   suggestions_for. They show where a page's time goes.
+   listing, facet_counts, suggestions_for_member, cooperation_topics, the facet table's read,
+   similar_cooperations, suggestions_for. They show where a page's time goes.
 4. profile: for each page that misses its target (every page with --profile), pyinstrument
    over a few more requests: functions by time of their own, and brain's functions by total.
 
-Run: ``.venv/bin/python bench/meeting_point.py [--cooperations 10000] [--posts 100000]``.
+Run: ``.venv/bin/python bench/meeting_point.py [--cooperations 10000] [--posts 100000]``;
+``--keep`` then ``--reuse DIR`` measures again on the same database and index.
 The exit status is 0 either way: timings on a shared machine are information.
 """
 
@@ -603,6 +606,19 @@ def build(bench: Bench, cooperations: int, posts: int, seed: int, analyze: bool)
     print(f"  index: {indexed:,} posts in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def reuse(bench: Bench) -> None:
+    """What build() records, read back from a database it built."""
+    with bench.app.app_context():
+        board = db.session.scalar(
+            select(Board).where(Board.slug == bench.app.config["MEETING_POINT_BOARD"])
+        )
+        if board is None:
+            raise SystemExit(f"{bench.tmp}: no Meeting Point board; not a kept run")
+        bench.board_id = board.id
+        counted = db.session.scalar(select(func.count()).select_from(Cooperation))
+    print(f"  meeting point: {counted:,} cooperations", flush=True)
+
+
 # Words for the text search of the home page: frequent and rarer ones, in every language.
 WORDS = (
     "cooperative",
@@ -726,12 +742,13 @@ def pages(bench: Bench) -> list[Page]:
         worded = [url_for("meeting.home", q=word) for word in bench.words]
 
     def meeting_point_changed() -> None:
-        """What a new post or a change of status does: the counter moves, so the counts and
-        suggestions each process keeps are worked out again."""
+        """What a new post or a change of status does: both counters move (the Meeting
+        Point's and the content's), so the counts, the facet table, the suggestions and the
+        fragments each process keeps are worked out again."""
         with bench.app.app_context(), db.engine.begin() as connection:
             connection.execute(
                 update(ContentVersion)
-                .where(ContentVersion.id == Counter.MEETING_POINT)
+                .where(ContentVersion.id.in_([Counter.MEETING_POINT, Counter.CONTENT]))
                 .values(value=ContentVersion.value + 1)
             )
 
@@ -745,6 +762,12 @@ def pages(bench: Bench) -> list[Page]:
         ),
         Page("home ?theme=…&region=…", filtered, b'class="facets"'),
         Page("home ?q=… (text search + facets)", worded, b'class="facets"'),
+        Page(
+            "home ?q=…, just after a change (nothing kept)",
+            worded,
+            b'class="facets"',
+            before=meeting_point_changed,
+        ),
         Page("request topic (panel + suggestions)", topic_urls, b'class="suggestions"'),
     ]
 
@@ -930,6 +953,7 @@ def time_functions(bench: Bench, runs: int) -> list[Timing]:
         ("words: search.cooperation_topics", search.cooperation_topics, word),
         ("words: listing", queries.listing, lambda n: (*worded(n), 1)),
         ("words: facet_counts", counts.facet_counts, worded),
+        ("after a change: the facet table read", queries._read_table, lambda n: ()),
         ("request: forum topic_page (thread)", forum_queries.topic_page, thread),
         ("request: search.similar_cooperations", search.similar_cooperations, opening),
         ("request: suggestions_for (text scores given)", matching.suggestions_for, scored),
@@ -1008,12 +1032,26 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (and profiles as HTML)"
     )
+    parser.add_argument(
+        "--reuse",
+        metavar="DIR",
+        help="use the database and index a --keep run left in DIR instead of building them "
+        "(same --seed; the sizes are those of that run)",
+    )
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="brain-meeting-bench-"))
+    if args.reuse:
+        args.keep = True  # never delete what was asked for again
+    tmp = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="brain-meeting-bench-"))
     try:
-        heading(f"1. data: {args.cooperations:,} cooperation posts, {args.posts:,} posts overall")
         bench = make_bench(tmp)
-        build(bench, args.cooperations, args.posts, args.seed, args.analyze)
+        if args.reuse:
+            heading(f"1. data: reused from {tmp}")
+            reuse(bench)
+        else:
+            heading(
+                f"1. data: {args.cooperations:,} cooperation posts, {args.posts:,} posts overall"
+            )
+            build(bench, args.cooperations, args.posts, args.seed, args.analyze)
         choose_cases(bench, args.runs, WARMUP, args.seed)
 
         heading(f"2. pages: {args.runs} requests each after {WARMUP} warm-up, logged in; ms")

@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from brain.extensions import db
 from brain.meeting import queries
-from brain.meeting.counts import facet_counts
+from brain.meeting.counts import counted_in_sql, facet_counts
 from brain.meeting.matching import suggestions_for
-from brain.models import Board, Cooperation, Interest, Role, Topic, User
+from brain.models import (
+    Board,
+    ContentVersion,
+    Cooperation,
+    Counter,
+    Interest,
+    Role,
+    Topic,
+    User,
+)
 from brain.ops import cooperation as ops
 from brain.ops.accounts import update_profile
 from brain.ops.errors import OperationError
@@ -316,9 +326,9 @@ def test_each_facet_count_is_the_number_of_results_when_applied(board, app, seed
                     continue
                 for value, count in counts[facet].items():
                     applied = queries.Selection(chosen={**selection.chosen, facet: {value}})
-                    _rows, total = queries.listing(applied, 1)
+                    _rows, total = queries.listing_in_sql(applied, 1)  # counted in SQL
                     assert total == count, (facet, value, selection.chosen)
-            _rows, total = queries.listing(selection, 1)
+            _rows, total = queries.listing_in_sql(selection, 1)
             if not selection.chosen.get("kind"):  # each post has one kind: counts add up
                 assert sum(counts["kind"].values()) == total
             # The page reads its total from the counts instead of counting again.
@@ -362,6 +372,118 @@ def test_words_that_match_most_posts_count_by_leaving_out_the_others(board, app,
             bound = page(chosen, half)
             assert bound[3] is None and bound[:3] == listed[:3]
         assert 0 < listed[1] <= len(half)
+
+
+def expected_page(selection: queries.Selection) -> tuple[dict, list[int]]:
+    """A selection's facet counts and its posts in the listing's order, worked out in Python
+    from every post's rows."""
+    with database() as session:
+        found = session.scalars(select(Cooperation).join(Topic)).unique().all()
+        posts = []
+        for cooperation in found:
+            if cooperation.topic.hidden_at is not None:
+                continue
+            values = {facet: {getattr(cooperation, facet)} for facet in queries.COLUMN_FACETS}
+            values |= {facet: set(cooperation.values(facet)) for facet in queries.TAG_FACETS}
+            topic = cooperation.topic
+            posts.append((topic.id, (topic.last_activity_at, topic.id), values))
+    if selection.topic_ids is not None:
+        posts = [p for p in posts if p[0] in selection.topic_ids]
+
+    def allowed(values, skip=None) -> bool:
+        return all(
+            not chosen or values[facet] & chosen
+            for facet, chosen in selection.chosen.items()
+            if facet != skip
+        )
+
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in queries.FACETS}
+    for facet in queries.FACETS:
+        for _id, _order, values in posts:
+            if allowed(values, skip=facet):
+                for value in values[facet]:
+                    counts[facet][value] = counts[facet].get(value, 0) + 1
+    listed = sorted((p for p in posts if allowed(p[2])), key=lambda p: p[1], reverse=True)
+    return counts, [p[0] for p in listed]
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_a_selection_is_counted_and_listed_as_every_posts_rows_say(board, app, monkeypatch, seed):
+    # The facet table's counts and pages (a few ids bound in SQL, or many walked in order of
+    # activity) against a count and a sort in Python, page after page, hidden posts left out.
+    random_posts(board, seed, count=30)
+    rng = random.Random(seed)
+    with database() as session:
+        ids = sorted(session.scalars(select(Cooperation.topic_id)))
+        for topic_id in ids:  # activity in another order than the ids, with ties
+            topic = session.get(Topic, topic_id)
+            topic.last_activity_at = topic.created_at + timedelta(hours=rng.randint(0, 8))
+        for topic_id in rng.sample(ids, 3):
+            session.get(Topic, topic_id).hidden_at = session.get(Topic, topic_id).created_at
+        session.commit()
+    monkeypatch.setattr(queries, "PAGE", 4)
+    monkeypatch.setattr(queries, "WALKED", 3)  # walks read several stretches
+    with app.test_request_context():
+        for _round in range(8):
+            chosen = {}
+            for facet in rng.sample(queries.FACETS, rng.randint(0, 2)):
+                values = sorted(facet_counts(queries.Selection())[facet])
+                chosen[facet] = set(rng.sample(values, min(len(values), rng.randint(1, 2))))
+            words = None if _round % 3 == 0 else set(rng.sample(ids, rng.randint(0, 25))) | {0}
+            counts, order = expected_page(queries.Selection(chosen=chosen, topic_ids=words))
+            if not chosen and words is None:
+                continue  # (the page over every post is read in SQL)
+            reference = counted_in_sql(queries.Selection(chosen=chosen, topic_ids=words))
+            assert reference == counts, (chosen, words)
+            for listed_ids in (1000, 1):  # the ids bound in SQL, then walked
+                monkeypatch.setattr(queries, "LISTED_IDS", listed_ids)
+                selection = queries.Selection(chosen=chosen, topic_ids=words)
+                assert facet_counts(selection) == counts, (chosen, words)
+                pages = []
+                for page in range(1, len(order) // 4 + 3):
+                    rows, total = queries.listing(selection, page, counts)
+                    assert total == len(order)
+                    pages.extend(c.topic_id for c in rows)
+                assert pages == order, (chosen, words, listed_ids)
+
+
+def test_text_pages_follow_changes_another_process_made(client, board, app):
+    # Another process's commits reach this one only through the database and the counters it
+    # moves (the Meeting Point's and the content's): the counts, the facet table and the
+    # kept fragments of a member's ?q= page must follow them, and nothing else moves them.
+    author = make_user(username="lucia")
+    ids = [
+        post(author, board, title=f"Tontines {n}", body="Tontines rurales.", kind="offer")
+        for n in range(3)
+    ]
+    log_in(client, make_user(username="reader"))
+
+    def page() -> tuple[str, list[str], str]:
+        html = client.get("/meeting-point/", query_string={"q": "tontines"}).get_data(as_text=True)
+        heading = re.search(r'id="list-heading">([^<]+)<', html).group(1)
+        titles = sorted(re.findall(r'class="topic-title"[^>]*>([^<]+)<', html))
+        statuses = html.split("<legend>Status</legend>")[1].split("</fieldset>")[0]
+        return heading, titles, " ".join(re.findall(r"<span>([^<]+)</span> <span", statuses))
+
+    assert page() == ("3 posts", ["Tontines 0", "Tontines 1", "Tontines 2"], "Open")
+
+    def elsewhere(*counters: Counter) -> None:
+        with app.app_context(), db.engine.begin() as connection:
+            hidden = update(Topic).where(Topic.id == ids[0]).values(hidden_at=Topic.created_at)
+            connection.execute(hidden)
+            closed = update(Cooperation).where(Cooperation.topic_id == ids[1])
+            connection.execute(closed.values(status="closed"))
+            if counters:
+                connection.execute(
+                    update(ContentVersion)
+                    .where(ContentVersion.id.in_(counters))
+                    .values(value=ContentVersion.value + 1)
+                )
+
+    elsewhere()  # rows changed, counters not moved: what is kept still serves
+    assert page()[0] == "3 posts"
+    elsewhere(Counter.MEETING_POINT, Counter.CONTENT)
+    assert page() == ("2 posts", ["Tontines 1", "Tontines 2"], "Closed Open")
 
 
 def test_long_facet_lists_show_their_first_values_and_the_rest_behind_more(client, board):

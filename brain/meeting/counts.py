@@ -1,5 +1,7 @@
 """How many Meeting Point posts have each value of each facet: the counts beside the listing's
-filters, and the overview page's figures. Everything is counted in SQL."""
+filters, and the overview page's figures. Those over every post are counted in SQL (and kept
+while the Meeting Point is unchanged); a selection's are counted in the facet table
+(brain.meeting.queries.FacetTable), the SQL count being what the tests compare them with."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from brain.meeting.queries import (
     COLUMN_FACETS,
     FACETS,
     TAG_FACETS,
+    FacetTable,
     Selection,
+    facet_table,
     hidden_cooperations,
     id_list,
 )
@@ -25,15 +29,35 @@ _ALL_COUNTS = version.Kept(size=4)
 
 
 def facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
-    """Facet counts for *selection* (see _facet_counts); those over every post are kept in
-    the process while the Meeting Point's change counter stays where it was."""
-    if any(selection.chosen.values()) or selection.topic_ids is not None:
-        return _facet_counts(selection)
-    counts = _ALL_COUNTS.get("all", lambda: _facet_counts(selection))
+    """Facet counts for *selection* (what counted_in_sql counts). Those over every post are
+    kept in the process while the Meeting Point's change counter stays where it was; a
+    selection's are counted in the facet table, kept likewise."""
+    if selection.narrows():
+        return counted_in_table(facet_table(), selection)
+    counts = _ALL_COUNTS.get("all", lambda: counted_in_sql(selection))
     return {facet: dict(values) for facet, values in counts.items()}
 
 
-def _facet_counts(selection: Selection) -> dict[str, dict[str, int]]:
+def counted_in_table(table: FacetTable, selection: Selection) -> dict[str, dict[str, int]]:
+    """counted_in_sql's counts, from the table: for each facet, the posts the words and the
+    *other* facets' chosen values allow, ANDed with each value's posts."""
+    matched = table.matched(selection)
+    chosen = table.chosen(selection)
+    counts = {}
+    for facet in FACETS:
+        allowed = matched
+        for other, posts in chosen.items():
+            if other != facet:
+                allowed &= posts
+        counts[facet] = {
+            value: count
+            for value, posts in table.masks[facet].items()
+            if (count := (allowed & posts).bit_count())
+        }
+    return counts
+
+
+def counted_in_sql(selection: Selection) -> dict[str, dict[str, int]]:
     """For each facet, value → how many posts the page would list if that value were added
     to the others chosen. Chosen values of the same facet are left out while counting it, so
     the count is what ticking that value would show (OR within a facet).

@@ -5,7 +5,9 @@ brain.pagecache bumps Counter.CONTENT after any change), so every process sees i
 
 The Meeting Point home's facet counts over every post change only with it, while replies
 anywhere in the forum do not touch it: each process keeps those counts until it moves
-(brain.meeting.counts; the suggested matches likewise, brain.meeting.matching)."""
+(brain.meeting.counts; the table of every post's facet values that selections are found and
+counted in, brain.meeting.queries.FacetTable; the suggested matches likewise,
+brain.meeting.matching)."""
 
 from __future__ import annotations
 

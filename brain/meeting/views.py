@@ -12,7 +12,6 @@ from brain.extensions import db
 from brain.feedlinks import offer_feed
 from brain.forms import ConfirmForm
 from brain.forum.lookup import readable_board, readable_topic
-from brain.forum.unread import unread_counts
 from brain.i18n import default_content_language
 from brain.meeting import bp, charts, counts, filters, matching, queries, version
 from brain.meeting.forms import CooperationForm, DetailsForm, InterestForm, StatusForm
@@ -71,6 +70,7 @@ def _selection() -> tuple[queries.Selection, str]:
         except search.SearchUnavailable as problem:  # logged by the search module
             selection.topic_ids = set()
             flash(str(problem), "error")
+            fragments.distrust()  # the page says "nothing matched": keep none of it
     return selection, text
 
 
@@ -92,11 +92,17 @@ def home():
         "meeting/home.html",
         board=board,
         cooperations=cooperations,
-        unread=unread_counts(current_user, [c.topic_id for c in cooperations]),
         total=total,
         page=page,
         pages=max(1, -(-total // queries.PAGE)),
-        facet_groups=filters.facet_groups(facet_counts, selection),
+        # The filters are kept as a fragment by what they show: the selection, and the counts
+        # (which follow the Meeting Point's counter); they are labelled only when not kept.
+        selection_key=(
+            version.current(),
+            text,
+            *((facet, *values) for facet, values in sorted(chosen_args.items()) if facet != "q"),
+        ),
+        facet_groups=lambda: filters.facet_groups(facet_counts, selection),
         chosen_args=chosen_args,
         active_filters=sum(len(values) for values in selection.chosen.values()) + bool(text),
         text=text,
