@@ -404,6 +404,35 @@ def test_the_composers_script_can_send_files_first_and_gets_markdown_back(client
     assert only_attachment(owner_id=amina.id).post_id is not None
 
 
+def test_an_image_the_text_shows_is_not_shown_again_under_the_post(client, board, amina):
+    log_in(client, amina)
+    sent = []
+    for name in ("map.webp", "team.webp"):
+        response = client.post(
+            "/uploads",
+            data={
+                "csrf_token": csrf_token(client),
+                "files": [(io.BytesIO(image_bytes("WEBP")), name)],
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 201
+        sent.append(response.get_json()["files"][0])
+    shown, only_attached = sent
+    page = topic_page(
+        client,
+        new_topic(
+            client,
+            board,
+            body=f"Our map: {shown['markdown']}",
+            attached=f"{shown['key']} {only_attached['key']}",
+        ),
+    )
+    assert f'src="/uploads/{shown["key"]}.webp"' in page  # in the text
+    assert f'src="/uploads/{shown["key"]}.thumb.webp"' not in page  # not again below it
+    assert f'src="/uploads/{only_attached["key"]}.thumb.webp"' in page
+
+
 # --- hostile files --------------------------------------------------------------------------
 
 
