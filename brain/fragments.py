@@ -158,7 +158,8 @@ def fragment(kind: str, *parts: Hashable, caller):
 
 
 def hole(name: str, number: int) -> Markup:
-    """A place in a kept fragment that ``fill`` fills per reader (*name*: lower-case letters)."""
+    """A place in a kept fragment or page that the filler registered under *name* fills per
+    reader (*name*: lower-case letters)."""
     return Markup(f"\x00{name}:{int(number)}\x00")  # noqa: S704 - a name and a number
 
 
@@ -192,13 +193,12 @@ def page(kind: str, *parts: Hashable, make: Callable[[], str]) -> str:
     reader's own parts left as holes and filled for this reader. *make* renders it; it is
     called only when the page is not kept. The key adds the request's address (links carry
     it on: the language switch, "log in"), language and time zone."""
-
     return part("page:" + kind, request.full_path, _frame(), *parts, make=make)
 
 
 def part(kind: str, *parts: Hashable, make: Callable[[], str]) -> str:
-    """Any piece of a page kept as ``page`` keeps a page: rendered with the reader's own
-    parts left as holes, kept under *kind* and *parts*, filled for this reader."""
+    """A piece of a page kept as ``page`` keeps a whole one: rendered with the reader's own
+    parts left as holes, kept under *kind* and *parts*, and filled for this reader."""
 
     def record() -> str:
         recording = g.get("recording_page", False)
