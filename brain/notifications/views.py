@@ -10,7 +10,7 @@ from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.forum.lookup import readable_board, readable_topic
 from brain.models import Board, Topic
-from brain.models.notifications import NotificationKind, WatchLevel
+from brain.models.notifications import NotificationKind
 from brain.notifications import bp, queries
 from brain.notifications.forms import WatchForm
 from brain.ops import notifications as notification_ops
@@ -33,16 +33,6 @@ def unread_notification_count() -> int:
     return g.unread_notifications
 
 
-def watch_form(topic: Topic | None = None, board: Board | None = None) -> WatchForm | None:
-    """The member's watching choice for *topic* or *board*, as a form; None for guests."""
-    if not current_user.is_authenticated:
-        return None
-    level = watching.level_of(current_user, topic=topic, board=board)
-    form = WatchForm.for_board(formdata=None) if board is not None else WatchForm(formdata=None)
-    form.level.data = level.value
-    return form
-
-
 @fragments.filler("account")
 def _account_menu(_number: int) -> str:
     """A member's account menu (base.html): their name, the bell and its count, settings,
@@ -61,43 +51,37 @@ def _account_menu(_number: int) -> str:
 
 @fragments.filler("watchtopic")
 def _topic_watch_form(topic_id: int) -> str:
-    if not current_user.is_authenticated:
-        return ""
-    topic = db.session.get(Topic, topic_id)
-    return _watch_form_html(
-        "topic",
-        topic_id,
-        watching.level_of(current_user, topic=topic),
-        lambda: url_for("notifications.watch_topic", topic_id=topic_id),
-        lambda: _("Notifications for this topic"),
-    )
+    return _watch_form_html(topic=db.session.get(Topic, topic_id))
 
 
 @fragments.filler("watchboard")
 def _board_watch_form(board_id: int) -> str:
+    return _watch_form_html(board=db.session.get(Board, board_id))
+
+
+def _watch_form_html(*, topic: Topic | None = None, board: Board | None = None) -> str:
+    """The member's watching choice for *topic* or *board*, kept per level chosen (the token
+    filled in); nothing for guests."""
     if not current_user.is_authenticated:
         return ""
-    board = db.session.get(Board, board_id)
-    return _watch_form_html(
-        "board",
-        board_id,
-        watching.level_of(current_user, board=board),
-        lambda: url_for("notifications.watch_board", slug=board.slug),
-        lambda: _("Notifications for this board"),
-    )
-
-
-def _watch_form_html(kind: str, number: int, level: WatchLevel, action, legend) -> str:
-    """The watch form of a topic or board, kept per level chosen (the token filled in)."""
+    level = watching.level_of(current_user, topic=topic, board=board)
 
     def make() -> str:
-        form = WatchForm.for_board(formdata=None) if kind == "board" else WatchForm(formdata=None)
+        if board is not None:
+            form = WatchForm.for_board(formdata=None)
+            action = url_for("notifications.watch_board", slug=board.slug)
+            legend = _("Notifications for this board")
+        else:
+            form = WatchForm(formdata=None)
+            action = url_for("notifications.watch_topic", topic_id=topic.id)
+            legend = _("Notifications for this topic")
         form.level.data = level.value
         return render_template(
-            "notifications/_watch.html", watch=form, watch_action=action(), watch_legend=legend()
+            "notifications/_watch.html", watch=form, watch_action=action, watch_legend=legend
         )
 
-    return fragments.part("watch-form", kind, number, level.value, make=make)
+    subject = ("board", board.id) if board is not None else ("topic", topic.id)
+    return fragments.part("watch-form", *subject, level.value, make=make)
 
 
 @bp.route("/notifications")
