@@ -104,6 +104,13 @@ def content_version() -> int | None:
     return g.content_version
 
 
+def counted(version: int | None) -> None:
+    """The request read the content counter already (with the member's row, brain.auth): the
+    same transaction, the same guarantee."""
+    if "content_version" not in g:
+        g.content_version = version
+
+
 def _forget_failed_transaction() -> None:
     try:
         db.session.rollback()

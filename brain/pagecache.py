@@ -23,7 +23,8 @@ import time
 from collections import OrderedDict
 from itertools import chain
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from brain import commits, fragments
@@ -154,9 +155,21 @@ class PageCache:
         return [body]
 
 
+def _read_the_counter_first() -> None:
+    """Read the content counter before anything else of the request: what the page then
+    reads is at least as new as the value it is kept under. Read later (after the topic, say),
+    a change another process commits in between would be rendered old and kept as new."""
+    if request.method in ("GET", "HEAD") and current_app.config["PAGE_CACHE_SECONDS"]:
+        # A member's row comes with the counter, in one query (brain.auth.load_user).
+        current_user._get_current_object()
+        fragments.content_version()
+
+
 def init_app(app: Flask) -> None:
     listen()
     fragments.init_app(app)
+    # First of the request's functions, whichever init_app registered theirs earlier.
+    app.before_request_funcs.setdefault(None, []).insert(0, _read_the_counter_first)
     cache = PageCache(app)
     app.extensions["brain_page_cache"] = cache
     app.wsgi_app = cache

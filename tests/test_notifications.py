@@ -576,6 +576,30 @@ def test_the_bell_costs_one_query_and_guests_get_none(client, forum, count_queri
     assert len([q for q in queries if "notifications" in q]) == 1
 
 
+def test_the_bell_counts_up_to_99_then_says_more(client, forum):
+    """A member who never opens their notifications does not make every page count them all."""
+    post = reply_to(forum["first"], forum["bruno"], "A reply")
+    log_in(client, forum["amina"])
+
+    def add(count: int, start: int) -> None:
+        with database() as session:
+            session.add_all(
+                Notification(
+                    user_id=forum["amina"].id, kind=Kind.REPLY, key=f"test:{start + n}",
+                    actor_id=forum["bruno"].id, post_id=post.id, topic_id=post.topic_id,
+                )  # fmt: skip
+                for n in range(count)
+            )
+            session.commit()
+
+    add(98, 0)  # and the reply's own: 99
+    page = client.get("/").get_data(as_text=True)
+    assert bell_count(page) == 99 and "99 unread" in BELL.search(page).group(0)
+    add(1, 98)
+    found = BELL.search(client.get("/").get_data(as_text=True)).group(0)
+    assert '<span aria-hidden="true">99+</span>' in found and "More than 99 unread" in found
+
+
 def test_the_list_groups_new_replies_in_one_topic(client, forum):
     set_level(forum["chen"], WatchLevel.WATCHING, topic=forum["topic"])
     posts = [reply_to(forum["first"], forum["bruno"], f"Reply {n}") for n in range(4)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
+from brain import commits, fragments
 from brain.extensions import login_manager
-from brain.models import User
+from brain.models import Counter, User
 from brain.ops import sessions
 
 bp = Blueprint("auth", __name__)
@@ -15,8 +16,15 @@ bp = Blueprint("auth", __name__)
 @login_manager.user_loader
 def load_user(login_id: str) -> User | None:
     # The id names a login session kept on the server (brain.ops.sessions): logging out
-    # deletes it, so a copied cookie stops working everywhere.
-    return sessions.member_for(login_id)
+    # deletes it, so a copied cookie stops working everywhere. Every page a member reads also
+    # reads the content counter (brain.fragments): it comes with them, in the same query.
+    user, also = sessions.member_for(login_id, CONTENT_VERSION)
+    if user is not None:
+        fragments.counted(also[0])
+    return user
+
+
+CONTENT_VERSION = commits.counter(Counter.CONTENT).scalar_subquery()
 
 
 def init_app(app: Flask) -> None:

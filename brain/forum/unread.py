@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, select
 
 from brain.extensions import db
 from brain.models import Topic, User, Watch, WatchLevel
+from brain.ops import watching
 from brain.ops.reading import unread_count_parameters, unread_counts_statement
 from brain.permissions import Actor
 
@@ -51,12 +52,7 @@ def muted_by(actor: Actor) -> tuple[tuple[int | None, int | None], ...]:
     member = _member(actor)
     if member is None:
         return ()
-    rows = db.session.execute(
-        select(Watch.topic_id, Watch.board_id)
-        .where(Watch.user_id == member.id, Watch.level == WatchLevel.MUTED)
-        .order_by(Watch.id)
-    )
-    return tuple((topic_id, board_id) for topic_id, board_id in rows)
+    return watching.muted_pairs(member)
 
 
 def marks(unread: dict[int, int]) -> Callable[[str, int], str]:

@@ -16,7 +16,7 @@ from brain.forum.forms import EditForm, EditOpeningForm, ReplyForm, TopicForm
 from brain.forum.lookup import readable_board, readable_post, readable_topic
 from brain.i18n import content_filter, default_content_language
 from brain.models import Post
-from brain.ops import notifications, reading
+from brain.ops import glance, notifications, reading, watching
 from brain.ops import posts as post_ops
 from brain.ops import uploads as upload_ops
 from brain.ops.errors import OperationError, require
@@ -103,6 +103,8 @@ def board(slug: str):
     page = _page_arg()
     languages = content_filter(request.args, current_user)
     moderator = permissions.moderates(current_user, board)
+    if current_user.is_authenticated:
+        glance.take(notifications.bell(current_user), watching.choice(current_user, board=board))
     # What decides this reader's view of the list (the key of the kept fragment).
     viewer = (
         tuple(languages) if languages else None,
@@ -206,6 +208,13 @@ def topic(topic_id: int, slug: str | None = None):
     marked = False
     shown = thread.post_ids
     if current_user.is_authenticated and shown:
+        # What the page shows and marks of the reader's own, in one statement.
+        glance.take(
+            reading.read_mark(current_user, topic.id),
+            notifications.unread_about(current_user, shown),
+            notifications.bell(current_user),
+            watching.choice(current_user, topic=topic),
+        )
         marked = reading.mark_topic_read(current_user, topic, max(shown))
         marked = notifications.mark_read(current_user, shown) or marked
     reply_refusal = permissions.why_not_reply(current_user, topic)

@@ -4,31 +4,19 @@ same thing."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from brain.extensions import db
 from brain.models import Post, Topic, User
 from brain.models.notifications import Notification, NotificationKind
-from brain.permissions import public_post_clause
+from brain.ops import notifications as notification_ops
 
 LATEST = 100  # notifications shown on /notifications
 # Kinds that say "a new post in this topic": several of them in one topic are one entry.
 GROUPED = frozenset({NotificationKind.REPLY, NotificationKind.WATCHED_REPLY})
-
-
-def _still_readable() -> ColumnElement[bool]:
-    """Notifications about a post the member may still read (needs Post and Topic outer-joined):
-    the shared rule, except that a member told their own post was hidden still sees that
-    (the fan-out checked brain.permissions for them). A later move, hide or delete makes the
-    others disappear from the count and the list."""
-    return Notification.post_id.is_(None) | (
-        Post.deleted_at.is_(None)
-        & (public_post_clause() | (Notification.kind == NotificationKind.MODERATION))
-    )
 
 
 def _mine(user: User, *conditions):
@@ -37,28 +25,14 @@ def _mine(user: User, *conditions):
         .select_from(Notification)
         .outerjoin(Post, Post.id == Notification.post_id)
         .outerjoin(Topic, Topic.id == Post.topic_id)
-        .where(Notification.user_id == user.id, _still_readable())
+        .where(Notification.user_id == user.id, notification_ops.still_readable())
     )
 
 
 def unread_count(user: User) -> int:
-    """The bell's count: asked on every member page, so its statement is built once."""
-    return db.session.scalar(_unread_count_statement(), {"user_id": user.id})
-
-
-@functools.cache
-def _unread_count_statement():
-    return (
-        select(func.count(Notification.id))
-        .select_from(Notification)
-        .outerjoin(Post, Post.id == Notification.post_id)
-        .outerjoin(Topic, Topic.id == Post.topic_id)
-        .where(
-            Notification.user_id == bindparam("user_id"),
-            _still_readable(),
-            Notification.read_at.is_(None),
-        )
-    )
+    """The bell's count (one statement, on the partial index of unread notifications; a page
+    that asks it with the reader's other facts finds it taken, brain.ops.glance)."""
+    return notification_ops.unread_count(user)
 
 
 @dataclass

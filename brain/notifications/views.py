@@ -45,7 +45,9 @@ def _account_menu(_number: int) -> str:
         current_user.username,
         current_user.display_name,
         count,
-        make=lambda: render_template("_account.html", unread_count=count),
+        make=lambda: render_template(
+            "_account.html", unread_count=count, bell_max=notification_ops.BELL_MAX
+        ),
     )
 
 

@@ -55,7 +55,7 @@ from brain.models.notifications import (
     WatchLevel,
 )
 from brain.models.types import UTCDateTime
-from brain.ops import mailing
+from brain.ops import glance, mailing
 from brain.vocabulary.meeting import Kind, Status
 
 
@@ -446,19 +446,74 @@ def mark_read(user: User, post_ids: Iterable[int], when: datetime | None = None)
     post_ids = sorted(set(post_ids))
     if not post_ids:
         return 0
-    unread = db.session.scalar(_ANY_UNREAD_ABOUT, {"user_id": user.id, "post_ids": post_ids})
-    return 0 if unread is None else _mark(user, Notification.post_id.in_(post_ids), when)
+    if glance.answer(unread_about(user, post_ids)) is None:
+        return 0
+    return _mark(user, Notification.post_id.in_(post_ids), when)
 
 
-# Asked on every page a member reads: built once.
-_ANY_UNREAD_ABOUT = (
+def unread_about(user: User, post_ids: Iterable[int]) -> glance.Question:
+    """Is a notification of *user* about one of *post_ids* unread (one id, or None)?"""
+    post_ids = sorted(set(post_ids))
+    return glance.Question(
+        _UNREAD_ABOUT, ("unread-about", user.id, tuple(post_ids)),
+        {"about_user": user.id, "about_posts": post_ids},
+    )  # fmt: skip
+
+
+# The bell counts up to this many, then says "99+": counting every unread notification of a
+# member who never opens them would cost each of their pages a walk through all of them.
+BELL_MAX = 99
+
+
+def bell(user: User) -> glance.Question:
+    """The bell's count: *user*'s unread notifications about what they may still read, up to
+    BELL_MAX + 1."""
+    return glance.Question(_BELL, ("bell", user.id), {"bell_user": user.id})
+
+
+def unread_count(user: User) -> int:
+    return glance.answer(bell(user))
+
+
+def still_readable() -> ColumnElement[bool]:
+    """Notifications about a post the member may still read (needs Post and Topic outer-joined):
+    the shared rule, except that a member told their own post was hidden still sees that
+    (the fan-out checked brain.permissions for them). A later move, hide or delete makes the
+    others disappear from the count and the list."""
+    return Notification.post_id.is_(None) | (
+        Post.deleted_at.is_(None)
+        & (permissions.public_post_clause() | (Notification.kind == NotificationKind.MODERATION))
+    )
+
+
+# Asked on every page a member reads: built once, each with parameters of its own names.
+_UNREAD_ABOUT = glance.kind(
+    "unread_about",
     select(Notification.id)
     .where(
-        Notification.user_id == bindparam("user_id"),
+        Notification.user_id == bindparam("about_user"),
         Notification.read_at.is_(None),
-        Notification.post_id.in_(bindparam("post_ids", expanding=True)),
+        Notification.post_id.in_(bindparam("about_posts", expanding=True)),
     )
     .limit(1)
+    .scalar_subquery(),
+)
+_BELL = glance.kind(
+    "bell",
+    select(func.count())
+    .select_from(
+        select(Notification.id)
+        .outerjoin(Post, Post.id == Notification.post_id)
+        .outerjoin(Topic, Topic.id == Post.topic_id)
+        .where(
+            Notification.user_id == bindparam("bell_user"),
+            still_readable(),
+            Notification.read_at.is_(None),
+        )
+        .limit(BELL_MAX + 1)
+        .subquery()
+    )
+    .scalar_subquery(),
 )
 
 
@@ -472,6 +527,7 @@ def mark_all_read(user: User, when: datetime | None = None) -> int:
 
 
 def _mark(user: User, where, when: datetime | None) -> int:
+    glance.forget(bell(user).key)
     statement = (
         update(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))

@@ -36,6 +36,7 @@ from sqlalchemy.sql.functions import ReturnTypeFromArgs
 
 from brain.extensions import db
 from brain.models import Board, BoardRead, Post, Topic, TopicRead, User, utcnow
+from brain.ops import glance
 from brain.permissions import public_post_clause
 
 
@@ -154,16 +155,30 @@ def mark_topic_read(user: User, topic: Topic, post_id: int) -> bool:
     views of a topic already read write nothing)."""
     if post_id <= (user.read_all_up_to or 0):
         return False
-    current = db.session.scalar(_READ_MARK, {"user_id": user.id, "topic_id": topic.id})
+    question = read_mark(user, topic.id)
+    current = glance.answer(question)
     if current is not None and current >= post_id:
         return False
     _upsert(TopicRead, {"user_id": user.id, "topic_id": topic.id}, post_id, updated_at=utcnow())
+    glance.forget(question.key)
     return True
 
 
+def read_mark(user: User, topic_id: int) -> glance.Question:
+    """The newest post of the topic *user* has read (None: no mark of its own)."""
+    return glance.Question(
+        _READ_MARK, ("read", user.id, topic_id), {"read_user": user.id, "read_topic": topic_id}
+    )
+
+
 # Asked on every topic page a member reads: built once.
-_READ_MARK = select(TopicRead.post_id).where(
-    TopicRead.user_id == bindparam("user_id"), TopicRead.topic_id == bindparam("topic_id")
+_READ_MARK = glance.kind(
+    "read_mark",
+    select(TopicRead.post_id)
+    .where(
+        TopicRead.user_id == bindparam("read_user"), TopicRead.topic_id == bindparam("read_topic")
+    )
+    .scalar_subquery(),
 )
 
 

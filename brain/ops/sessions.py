@@ -10,11 +10,12 @@ change or a ban still ends every session of the member (``User.session_epoch``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, bindparam, delete, select
 
 from brain.extensions import db
 from brain.models import LoginSession, User, utcnow
@@ -61,17 +62,29 @@ def _parts(login_id: str | None) -> tuple[int | None, int | None, str]:
     return parse_count(user_id), parse_count(epoch), key[:64]
 
 
-def member_for(login_id: str) -> User | None:
-    """The member whose open login session *login_id* names, in one query; else None."""
+def member_for(login_id: str, *also: ColumnElement) -> tuple[User | None, tuple]:
+    """The member whose open login session *login_id* names, else None; with the values of
+    the scalar subqueries *also* (what every page of theirs reads too), in the same query."""
     user_id, epoch, key = _parts(login_id)
     if user_id is None or epoch is None or not key:
-        return None
-    user = db.session.scalar(
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == user_id, LoginSession.key_digest == _digest(key))
-    )
+        return None, ()
+    row = db.session.execute(
+        _member_statement(also), {"member_id": user_id, "member_key": _digest(key)}
+    ).first()
+    user = row[0] if row is not None else None
     if user is None or user.session_epoch != epoch or user.is_banned:
-        return None
+        return None, ()
     user.login_key = key
-    return user
+    return user, tuple(row[1:])
+
+
+@functools.lru_cache(maxsize=4)
+def _member_statement(also: tuple[ColumnElement, ...]):
+    """Built once for each set of companions: every page a member reads runs it."""
+    return (
+        select(User, *also)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == bindparam("member_id"), LoginSession.key_digest == bindparam("member_key")
+        )
+    )

@@ -7,36 +7,86 @@ Meeting Point the author and every member who expressed interest watch the post.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, cast, func, select
 
 from brain.extensions import db
 from brain.models import Board, Topic, User, utcnow
 from brain.models.notifications import Watch, WatchLevel
+from brain.ops import glance
 from brain.ops.errors import OperationError
 
 
 def _row(user_id: int, *, topic_id: int | None = None, board_id: int | None = None):
-    statement = _BY_TOPIC if topic_id is not None else _BY_BOARD
-    return db.session.scalar(statement, {"user_id": user_id, "of": topic_id or board_id})
-
-
-# Asked on every topic and board page a member reads: built once.
-_BY_TOPIC = select(Watch).where(
-    Watch.user_id == bindparam("user_id"), Watch.topic_id == bindparam("of")
-)
-_BY_BOARD = select(Watch).where(
-    Watch.user_id == bindparam("user_id"), Watch.board_id == bindparam("of")
-)
+    if topic_id is not None:
+        where = (Watch.user_id == user_id) & (Watch.topic_id == topic_id)
+    else:
+        where = (Watch.user_id == user_id) & (Watch.board_id == board_id)
+    return db.session.scalar(select(Watch).where(where))
 
 
 def level_of(user: User, *, topic: Topic | None = None, board: Board | None = None) -> WatchLevel:
     """The member's choice for *topic* or *board* (normal when they made none)."""
-    row = _row(
-        user.id,
-        topic_id=topic.id if topic is not None else None,
-        board_id=board.id if board is not None else None,
+    level = glance.answer(choice(user, topic=topic, board=board))
+    return WatchLevel.NORMAL if level is None else WatchLevel(level)
+
+
+def choice(user: User, *, topic: Topic | None = None, board: Board | None = None):
+    """The level *user* chose for *topic* or *board* (None: none chosen)."""
+    if topic is not None:
+        return glance.Question(
+            _OF_TOPIC, ("watch", user.id, "topic", topic.id),
+            {"watch_user": user.id, "watch_of": topic.id},
+        )  # fmt: skip
+    return glance.Question(
+        _OF_BOARD, ("watch", user.id, "board", board.id),
+        {"watch_user": user.id, "watch_of": board.id},
+    )  # fmt: skip
+
+
+# Asked on every topic and board page a member reads: built once.
+_OF_TOPIC = glance.kind(
+    "watch_topic",
+    select(Watch.level)
+    .where(Watch.user_id == bindparam("watch_user"), Watch.topic_id == bindparam("watch_of"))
+    .scalar_subquery(),
+)
+_OF_BOARD = glance.kind(
+    "watch_board",
+    select(Watch.level)
+    .where(Watch.user_id == bindparam("watch_user"), Watch.board_id == bindparam("watch_of"))
+    .scalar_subquery(),
+)
+
+
+def muted(user: User) -> glance.Question:
+    """What *user* muted, as one string ("<topic id>:<board id>", comma-separated; read by
+    ``muted_pairs``): one value, so a page can ask it with the member's other facts."""
+    return glance.Question(_MUTED, ("muted", user.id), {"muted_user": user.id})
+
+
+def muted_pairs(user: User) -> tuple[tuple[int | None, int | None], ...]:
+    """What *user* muted, as (topic id, board id) pairs, in order."""
+    pairs = []
+    for pair in (glance.answer(muted(user)) or "").split(","):
+        if pair:
+            topic_id, board_id = pair.split(":")
+            pairs.append((int(topic_id) if topic_id else None, int(board_id) if board_id else None))
+    return tuple(sorted(pairs, key=lambda pair: (pair[0] or 0, pair[1] or 0)))
+
+
+_MUTED = glance.kind(
+    "muted",
+    select(
+        func.aggregate_strings(
+            func.coalesce(cast(Watch.topic_id, String), "")
+            + ":"
+            + func.coalesce(cast(Watch.board_id, String), ""),
+            ",",
+        )
     )
-    return WatchLevel.NORMAL if row is None else row.level
+    .where(Watch.user_id == bindparam("muted_user"), Watch.level == WatchLevel.MUTED)
+    .scalar_subquery(),
+)
 
 
 def set_level(
@@ -56,6 +106,8 @@ def set_level(
         db.session.add(Watch(user_id=user.id, topic_id=topic_id, board_id=board_id, level=chosen))
     elif row.level != chosen:
         row.level, row.updated_at = chosen, utcnow()
+    glance.forget(choice(user, topic=topic, board=board).key)
+    glance.forget(muted(user).key)
     return chosen
 
 
@@ -66,6 +118,8 @@ def watch_topic(user: User, topic: Topic) -> None:
         db.session.add(Watch(user_id=user.id, topic_id=topic.id, level=WatchLevel.WATCHING))
     elif row.level != WatchLevel.WATCHING:
         row.level, row.updated_at = WatchLevel.WATCHING, utcnow()
+    glance.forget(choice(user, topic=topic).key)
+    glance.forget(muted(user).key)
 
 
 def track_topic(user: User, topic: Topic) -> None:

@@ -9,12 +9,17 @@ from brain.extensions import db
 from brain.forms import ConfirmForm
 from brain.forum import queries, unread
 from brain.i18n import content_filter, supported
+from brain.ops import glance, watching
+from brain.ops import notifications as notification_ops
 from brain.site import bp
 from brain.web import safe_next
 
 
 @bp.route("/")
 def home():
+    if current_user.is_authenticated:
+        # The reader's own facts the page shows, in one statement (brain.ops.glance).
+        glance.take(notification_ops.bell(current_user), watching.muted(current_user))
     boards = queries.readable_boards(current_user)
     board_ids = [board.id for board in boards]
     languages = content_filter(request.args, current_user)
