@@ -93,7 +93,7 @@ def test_a_kept_member_page_costs_a_few_statements(kept, forum, count_queries, w
     page(amina, address[which])
     with count_queries() as statements:
         page(amina, address[which])
-    assert len(statements) == {"topic": 3, "board": 4, "home": 4}[which], statements
+    assert len(statements) == {"topic": 3, "board": 4, "home": 3}[which], statements
 
 
 def test_a_member_never_sees_another_members_own_parts(kept, forum):

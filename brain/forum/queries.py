@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from math import ceil
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from brain import fragments
 from brain.extensions import db
 from brain.forum.unread import not_muted_by
-from brain.models import Board, Post, PostRevision, Topic, User
+from brain.models import Board, Cooperation, Post, PostRevision, Topic, User
 from brain.models.forum import PATH_SEGMENT
 from brain.permissions import Actor, can_read_board, public_post_clause
 
@@ -44,18 +45,74 @@ class TopicPage:
 
 
 def board_by_slug(slug: str) -> Board | None:
-    # Its translations only when a page shows its name (not when the page is kept).
-    return db.session.scalar(
-        select(Board).where(Board.slug == slug[:64]).options(lazyload(Board.translations))
-    )
+    return db.session.scalar(_BOARD_BY_SLUG, {"slug": slug[:64]})
+
+
+# Every board page starts with it: built once. Its translations only when a page shows its
+# name (not when the page is kept).
+_BOARD_BY_SLUG = (
+    select(Board).where(Board.slug == bindparam("slug")).options(lazyload(Board.translations))
+)
 
 
 def topic_with_cooperation(topic_id: int) -> Topic | None:
     """The topic, with its board and its Meeting Point details in the same query (None for
     an ordinary topic)."""
-    # The board's translations only when a page shows its name (not when that part is kept).
-    board = joinedload(Topic.board).lazyload(Board.translations)
-    return db.session.get(Topic, topic_id, options=[joinedload(Topic.cooperation), board])
+    row = db.session.execute(_TOPIC_WITH_BOARD, {"topic_id": topic_id}).first()
+    if row is None:
+        return None
+    topic, board, cooperation = row
+    set_committed_value(topic, "board", board)
+    set_committed_value(topic, "cooperation", cooperation)
+    return topic
+
+
+# Every topic page starts with it: built once, three entities rather than eager-loading
+# options (which cost more to apply than the query takes). The board's translations only when
+# a page shows its name (not when that part is kept).
+_TOPIC_WITH_BOARD = (
+    select(Topic, Board, Cooperation)
+    .join(Board, Board.id == Topic.board_id)
+    .outerjoin(Cooperation, Cooperation.topic_id == Topic.id)
+    .where(Topic.id == bindparam("topic_id"))
+    .options(lazyload(Board.translations))
+)
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """What deciding who may read a board needs of it (brain.permissions reads these)."""
+
+    id: int
+    slug: str
+    members_only: bool
+
+
+@dataclass(frozen=True)
+class BoardAccess:
+    readable: tuple[int, ...]  # in the boards' order
+    unreadable: tuple[int, ...]
+    by_slug: dict[str, int]  # the readable ones
+
+
+def board_access(actor: Actor) -> BoardAccess:
+    """The ids of the boards *actor* may read and may not, without loading the boards: kept
+    while the content is unchanged (brain.fragments), so a kept page costs no query here."""
+    entries = fragments.kept("board-entries", make=_board_entries)
+    readable = [entry for entry in entries if can_read_board(actor, entry)]
+    ids = {entry.id for entry in readable}
+    return BoardAccess(
+        readable=tuple(entry.id for entry in readable),
+        unreadable=tuple(entry.id for entry in entries if entry.id not in ids),
+        by_slug={entry.slug: entry.id for entry in readable},
+    )
+
+
+def _board_entries() -> tuple[BoardEntry, ...]:
+    rows = db.session.execute(
+        select(Board.id, Board.slug, Board.members_only).order_by(Board.position, Board.id)
+    )
+    return tuple(BoardEntry(*row) for row in rows)
 
 
 def readable_boards(actor: Actor) -> list[Board]:

@@ -42,11 +42,10 @@ def search_page():
     text = request.args.get("q", "")
     # Read first: the page is kept under the counter, and what it shows is read after it.
     fragments.content_version()
-    boards, unreadable_ids = queries.boards_by_access(current_user)
-    readable_ids = [board.id for board in boards]
+    access = queries.board_access(current_user)
+    readable_ids, unreadable_ids = list(access.readable), list(access.unreadable)
     problems = []
-    board_slug = request.args.get("board", "")
-    board = next((b for b in boards if b.slug == board_slug), None)
+    board_id = access.by_slug.get(request.args.get("board", ""))
     language = request.args.get("language", "")
     if language not in content_language_codes():
         language = ""
@@ -61,7 +60,7 @@ def search_page():
     results, status = None, 200
     if text.strip():
         filters = search.Filters(
-            board_ids=[board.id] if board else None,
+            board_ids=[board_id] if board_id else None,
             language=language or None,
             author_key=username_key(author) if author else None,
             since=since,
@@ -95,12 +94,14 @@ def search_page():
         (results.total, results.estimated, results.pages) if results else None,
         tuple(map(str, problems)),
     )
-    return (
-        render_template(
+
+    def make() -> str:
+        boards = queries.readable_boards(current_user)
+        return render_template(
             "search/results.html",
             text=text,
             boards=queries.with_translations(boards),  # the board filter names every one
-            board=board,
+            board=next((b for b in boards if b.id == board_id), None),
             language=language,
             author=author,
             date_from=request.args.get("from", "")[:10],
@@ -110,9 +111,11 @@ def search_page():
             kept_as=kept_as,
             load_listing=lambda: _listing(hits, readable_ids, boards),
             problems=problems,
-        ),
-        status,
-    )
+        )
+
+    # The whole page is kept the same way, with the reader's own parts (the header's account
+    # menu, tokens) and the excerpts left as holes (brain.fragments.page).
+    return fragments.page("search", *kept_as, make=make), status
 
 
 @fragments.filler("excerpt")

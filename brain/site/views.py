@@ -20,15 +20,14 @@ def home():
     if current_user.is_authenticated:
         # The reader's own facts the page shows, in one statement (brain.ops.glance).
         glance.take(notification_ops.bell(current_user), watching.muted(current_user))
-    boards = queries.readable_boards(current_user)
-    board_ids = [board.id for board in boards]
+    board_ids = list(queries.board_access(current_user).readable)
     languages = content_filter(request.args, current_user)
 
     def make() -> str:
         recent = queries.recent_topics(board_ids, languages=languages, reader=current_user)
         return render_template(
             "home.html",
-            boards=queries.with_translations(boards),
+            boards=queries.with_translations(queries.readable_boards(current_user)),
             stats=queries.board_stats(board_ids),
             recent=recent,
             languages=languages,
