@@ -142,6 +142,31 @@ def test_dates_are_formatted_for_the_locale(client, locale, expected):
     assert titles and expected in titles[0], titles
 
 
+@pytest.mark.parametrize("locale", ["en", "fr", "es", "pt", "ar"])
+def test_relative_times_are_worded_as_babel_words_them(locale):
+    """brain.web.when keeps each wording ("3 minutes ago") instead of asking Babel per date:
+    the same words as Babel's format_timedelta, around every unit's edges included."""
+    import random
+    from datetime import timedelta
+
+    from babel import dates
+
+    from brain.web import _relative, _rounded
+
+    rng = random.Random(14)
+    moments = [rng.uniform(-4e8, 4e8) for _ in range(3000)]
+    moments += [rng.uniform(-4e5, 4e5) for _ in range(3000)]
+    for _unit, per_unit in dates.TIMEDELTA_UNITS:
+        for quarter in range(40):
+            for shift in (-31, -30, -29, 0, 29, 30, 31):
+                moments += [sign * (quarter * per_unit / 4 + shift) for sign in (1, -1)]
+    for seconds in [0.0, *moments]:
+        expected = dates.format_timedelta(
+            timedelta(seconds=seconds), add_direction=True, granularity="minute", locale=locale
+        )
+        assert _relative(*_rounded(seconds), seconds >= 0, locale) == expected, seconds
+
+
 def test_guests_see_utc_and_members_their_time_zone(client):
     board = make_board()
     user = make_user()
