@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from math import ceil
 
+from flask_babel import get_locale
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -113,6 +114,34 @@ def _board_entries() -> tuple[BoardEntry, ...]:
         select(Board.id, Board.slug, Board.members_only).order_by(Board.position, Board.id)
     )
     return tuple(BoardEntry(*row) for row in rows)
+
+
+@dataclass(frozen=True)
+class BoardName:
+    """A board as a list of links or a choice of boards shows it: named in the page's
+    language (``name_in`` answers as a Board's does, for the page's language)."""
+
+    id: int
+    slug: str
+    name: str
+
+    def name_in(self, _locale: str) -> str:
+        return self.name
+
+
+def board_names(actor: Actor) -> list[BoardName]:
+    """The boards *actor* may read, in order, named in the page's language: kept while the
+    content is unchanged (brain.fragments, per language), so listing them costs no query."""
+    readable = set(board_access(actor).readable)
+    return [
+        board for board in fragments.kept("board-names", make=_board_names) if board.id in readable
+    ]
+
+
+def _board_names() -> tuple[BoardName, ...]:
+    locale = str(get_locale() or "en")
+    boards = db.session.scalars(select(Board).order_by(Board.position, Board.id)).all()
+    return tuple(BoardName(board.id, board.slug, board.name_in(locale)) for board in boards)
 
 
 def readable_boards(actor: Actor) -> list[Board]:

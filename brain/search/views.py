@@ -96,11 +96,11 @@ def search_page():
     )
 
     def make() -> str:
-        boards = queries.readable_boards(current_user)
+        boards = queries.board_names(current_user)
         return render_template(
             "search/results.html",
             text=text,
-            boards=queries.with_translations(boards),  # the board filter names every one
+            boards=boards,  # the board filter names every one
             board=next((b for b in boards if b.id == board_id), None),
             language=language,
             author=author,
