@@ -53,7 +53,8 @@ def take(*questions: Question) -> None:
     params: dict[str, Any] = {}
     for question in questions:
         params.update(question.params)
-    row = db.session.execute(_statement(tuple(q.kind for q in questions)), params).one()
+    row = db.session.connection().execute(_statement(tuple(q.kind for q in questions)), params)
+    row = row.one()
     if has_request_context():
         answers = g.setdefault("glance", {})
         for question, value in zip(questions, row, strict=True):
@@ -66,7 +67,7 @@ def answer(question: Question):
     if answers is not None and question.key in answers:
         return answers[question.key]
     kept = has_request_context() and "glance" in g
-    row = db.session.execute(_statement((question.kind,)), question.params).one()
+    row = db.session.connection().execute(_statement((question.kind,)), question.params).one()
     if kept:
         g.glance[question.key] = row[0]
     return row[0]
