@@ -207,15 +207,40 @@ def part(kind: str, *parts: Hashable, make: Callable[[], str]) -> str:
     """A piece of a page kept as ``page`` keeps a whole one: rendered with the reader's own
     parts left as holes, kept under *kind* and *parts*, and filled for this reader."""
 
-    def record() -> str:
+    def record() -> Holed:
         recording = g.get("recording_page", False)
         g.recording_page = True
         try:
-            return str(make())
+            return Holed(str(make()))
         finally:
             g.recording_page = recording
 
-    return _fill_all(kept(kind, *parts, make=record))
+    return kept(kind, *parts, make=record).fill()
+
+
+class Holed:
+    """Kept HTML with its holes found once: the text around them, and what each one is."""
+
+    __slots__ = ("holes", "texts", "wanted")
+
+    def __init__(self, html: str):
+        pieces = _HOLE.split(html)  # text, name, number, text, name, number, …, text
+        self.texts = pieces[0::3]
+        names, numbers = pieces[1::3], pieces[2::3]
+        self.holes = [(name, int(number)) for name, number in zip(names, numbers, strict=True)]
+        self.wanted: dict[str, list[int]] = {}
+        for name, number in self.holes:
+            self.wanted.setdefault(name, []).append(number)
+
+    def fill(self) -> str:
+        """The HTML with every hole filled for this reader by its filler."""
+        if not self.holes:
+            return self.texts[0]
+        values = _fill_values(self.wanted)
+        out = [self.texts[0]]
+        for hole_key, text in zip(self.holes, self.texts[1:], strict=True):
+            out += (values[hole_key], text)
+        return "".join(out)
 
 
 def _frame() -> tuple:
@@ -233,9 +258,12 @@ def _frame() -> tuple:
 def _fill_all(html: str) -> str:
     if "\x00" not in html:
         return html
-    wanted: dict[str, list[int]] = {}
-    for name, number in _HOLE.findall(html):
-        wanted.setdefault(name, []).append(int(number))
+    return Holed(html).fill()
+
+
+def _fill_values(wanted: dict[str, list[int]]) -> dict[tuple[str, int], str]:
+    """Each hole's text for this reader: one call of each filler (a batch filler gets every
+    number of its holes at once)."""
     values: dict[tuple[str, int], str] = {}
     for name, numbers in wanted.items():
         function, batch = _FILLERS[name]
@@ -244,7 +272,7 @@ def _fill_all(html: str) -> str:
             values.update(((name, number), str(found.get(number, ""))) for number in numbers)
         else:
             values.update(((name, number), str(function(number))) for number in set(numbers))
-    return _HOLE.sub(lambda found: values[found.group(1), int(found.group(2))], html)
+    return values
 
 
 def forget() -> None:

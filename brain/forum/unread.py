@@ -28,9 +28,9 @@ def unread_counts(actor: Actor, topic_ids: list[int]) -> dict[int, int]:
     member = _member(actor)
     if member is None or not topic_ids:
         return {}
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         unread_counts_statement(), unread_count_parameters(member, sorted(set(topic_ids)))
-    ).all()
+    )
     return {topic_id: count for topic_id, count in rows if count}
 
 
