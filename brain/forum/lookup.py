@@ -30,7 +30,16 @@ def readable_board(slug: str) -> Board:
 
 
 def readable_topic(topic_id: int) -> Topic:
-    topic = queries.topic_with_cooperation(topic_id)
+    return _readable(queries.topic_with_cooperation(topic_id))
+
+
+def readable_topic_facts(topic_id: int) -> queries.TopicFacts:
+    """``readable_topic`` without loading the topic: what deciding needs, kept while the
+    content is unchanged (a kept topic page needs nothing more)."""
+    return _readable(queries.topic_facts(topic_id))
+
+
+def _readable(topic):
     if topic is None:
         fail(404, _("There is no topic at this address. It may have been removed."))
     reason = permissions.why_not_read_topic(current_user, topic)

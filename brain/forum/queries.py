@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from math import ceil
 
@@ -53,6 +54,69 @@ def board_by_slug(slug: str) -> Board | None:
 # name (not when the page is kept).
 _BOARD_BY_SLUG = (
     select(Board).where(Board.slug == bindparam("slug")).options(lazyload(Board.translations))
+)
+
+
+@dataclass(frozen=True)
+class BoardFacts:
+    id: int
+    slug: str
+    members_only: bool
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class TopicFacts:
+    """What a topic page asks of its topic before it knows whether the page is kept: who may
+    read it and reply in it (brain.permissions reads these as it reads a Topic), its address,
+    its feed's title and how many posts it has. Plain data, kept while the content is
+    unchanged (``topic_facts``): a kept page then loads no topic at all."""
+
+    id: int
+    slug: str
+    title: str
+    author_id: int
+    hidden_at: datetime | None
+    is_locked: bool
+    post_count: int
+    board: BoardFacts
+
+    @property
+    def board_id(self) -> int:
+        return self.board.id
+
+
+def topic_facts(topic_id: int) -> TopicFacts | None:
+    return fragments.kept("topic-facts", topic_id, make=lambda: _topic_facts(topic_id))
+
+
+def _topic_facts(topic_id: int) -> TopicFacts | None:
+    row = db.session.connection().execute(_TOPIC_FACTS, {"topic_id": topic_id}).first()
+    if row is None:
+        return None
+    board = BoardFacts(row.board_id, row.board_slug, row.members_only, row.read_only)
+    return TopicFacts(
+        row.id, row.slug, row.title, row.author_id, row.hidden_at, row.is_locked,
+        row.post_count, board,
+    )  # fmt: skip
+
+
+_TOPIC_FACTS = (
+    select(
+        Topic.id,
+        Topic.slug,
+        Topic.title,
+        Topic.author_id,
+        Topic.hidden_at,
+        Topic.is_locked,
+        Topic.post_count,
+        Board.id.label("board_id"),
+        Board.slug.label("board_slug"),
+        Board.members_only,
+        Board.read_only,
+    )
+    .join(Board, Board.id == Topic.board_id)
+    .where(Topic.id == bindparam("topic_id"))
 )
 
 

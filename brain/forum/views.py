@@ -13,7 +13,12 @@ from brain.feedlinks import offer_feed
 from brain.forms import ConfirmForm
 from brain.forum import bp, queries, unread
 from brain.forum.forms import EditForm, EditOpeningForm, ReplyForm, TopicForm
-from brain.forum.lookup import readable_board, readable_post, readable_topic
+from brain.forum.lookup import (
+    readable_board,
+    readable_post,
+    readable_topic,
+    readable_topic_facts,
+)
 from brain.i18n import content_filter, default_content_language
 from brain.models import Post
 from brain.ops import glance, notifications, reading, watching
@@ -194,7 +199,8 @@ def new_topic(slug: str):
 @bp.route("/t/<id:topic_id>")
 @bp.route("/t/<id:topic_id>-<slug>")
 def topic(topic_id: int, slug: str | None = None):
-    topic = readable_topic(topic_id)
+    # What deciding needs, without the topic itself: a kept page loads nothing more.
+    topic = readable_topic_facts(topic_id)
     flat = request.args.get("view") == "flat"
     page = _page_arg()
     if slug != topic.slug:
@@ -222,13 +228,14 @@ def topic(topic_id: int, slug: str | None = None):
     viewer = _viewer(topic, thread, reply_refusal is None)
 
     def make() -> str:
+        whole = queries.topic_with_cooperation(topic_id)
         form = None
         if reply_refusal is None:
             form = ReplyForm(formdata=None)
-            form.language.data = topic.language
+            form.language.data = whole.language
         return render_template(
             "forum/topic.html",
-            topic=topic,
+            topic=whole,
             thread=thread,
             viewer=viewer,
             form=form,

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from brain import fragments
 from brain.extensions import db
 from brain.forms import ConfirmForm
+from brain.forum import queries as forum_queries
 from brain.forum.lookup import readable_board, readable_topic
 from brain.models import Board, Topic
 from brain.models.notifications import NotificationKind
@@ -53,7 +54,8 @@ def _account_menu(_number: int) -> str:
 
 @fragments.filler("watchtopic")
 def _topic_watch_form(topic_id: int) -> str:
-    return _watch_form_html(topic=db.session.get(Topic, topic_id))
+    # What the form needs of the topic is kept with the page (no query).
+    return _watch_form_html(topic=forum_queries.topic_facts(topic_id))
 
 
 @fragments.filler("watchboard")
