@@ -18,7 +18,16 @@ from brain.web import fail
 
 
 def readable_board(slug: str) -> Board:
-    board = queries.board_by_slug(slug)
+    return _readable_board(queries.board_by_slug(slug))
+
+
+def readable_board_facts(slug: str) -> queries.BoardFacts:
+    """``readable_board`` without loading the board: what deciding needs, kept while the
+    content is unchanged (a kept board page needs nothing more)."""
+    return _readable_board(queries.board_facts(slug=slug))
+
+
+def _readable_board(board):
     if board is None:
         fail(404, _("There is no board at this address."))
     reason = permissions.why_not_read_board(current_user, board)

@@ -58,14 +58,6 @@ _BOARD_BY_SLUG = (
 
 
 @dataclass(frozen=True)
-class BoardFacts:
-    id: int
-    slug: str
-    members_only: bool
-    read_only: bool
-
-
-@dataclass(frozen=True)
 class TopicFacts:
     """What a topic page asks of its topic before it knows whether the page is kept: who may
     read it and reply in it (brain.permissions reads these as it reads a Topic), its address,
@@ -145,12 +137,14 @@ _TOPIC_WITH_BOARD = (
 
 
 @dataclass(frozen=True)
-class BoardEntry:
-    """What deciding who may read a board needs of it (brain.permissions reads these)."""
+class BoardFacts:
+    """What deciding who may read a board, and start topics in it, needs of it
+    (brain.permissions reads these as it reads a Board)."""
 
     id: int
     slug: str
     members_only: bool
+    read_only: bool
 
 
 @dataclass(frozen=True)
@@ -173,11 +167,21 @@ def board_access(actor: Actor) -> BoardAccess:
     )
 
 
-def _board_entries() -> tuple[BoardEntry, ...]:
+def board_facts(*, slug: str | None = None, board_id: int | None = None) -> BoardFacts | None:
+    """One board's facts, by its slug or id, kept with every board's (no query)."""
+    for facts in fragments.kept("board-entries", make=_board_entries):
+        if facts.slug == slug or facts.id == board_id:
+            return facts
+    return None
+
+
+def _board_entries() -> tuple[BoardFacts, ...]:
     rows = db.session.execute(
-        select(Board.id, Board.slug, Board.members_only).order_by(Board.position, Board.id)
+        select(Board.id, Board.slug, Board.members_only, Board.read_only).order_by(
+            Board.position, Board.id
+        )
     )
-    return tuple(BoardEntry(*row) for row in rows)
+    return tuple(BoardFacts(*row) for row in rows)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from brain.forum import bp, queries, unread
 from brain.forum.forms import EditForm, EditOpeningForm, ReplyForm, TopicForm
 from brain.forum.lookup import (
     readable_board,
+    readable_board_facts,
     readable_post,
     readable_topic,
     readable_topic_facts,
@@ -102,8 +103,8 @@ def _no_files_sent() -> bool:
 
 @bp.route("/b/<slug>")
 def board(slug: str):
-    board = readable_board(slug)
-    offer_feed(board=board)
+    # What deciding needs, without the board itself: a kept page loads nothing more.
+    board = readable_board_facts(slug)
     start_refusal = permissions.why_not_start_topic(current_user, board)
     page = _page_arg()
     languages = content_filter(request.args, current_user)
@@ -118,8 +119,10 @@ def board(slug: str):
     )
 
     def make() -> str:
+        whole = queries.board_by_slug(slug)
+        offer_feed(board=whole)
         listing = queries.kept_board_topics(
-            board,
+            whole,
             page,
             current_app.config["TOPICS_PER_PAGE"],
             languages,
@@ -127,7 +130,7 @@ def board(slug: str):
         )
         return render_template(
             "forum/board.html",
-            board=board,
+            board=whole,
             listing=listing,
             viewer=viewer,
             languages=languages,

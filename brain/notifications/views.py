@@ -60,7 +60,7 @@ def _topic_watch_form(topic_id: int) -> str:
 
 @fragments.filler("watchboard")
 def _board_watch_form(board_id: int) -> str:
-    return _watch_form_html(board=db.session.get(Board, board_id))
+    return _watch_form_html(board=forum_queries.board_facts(board_id=board_id))
 
 
 def _watch_form_html(*, topic: Topic | None = None, board: Board | None = None) -> str:
