@@ -22,6 +22,11 @@ On a fresh temporary SQLite database and index folder:
    most 2 s, reply request p95 at most 50 ms. Rate limits are switched off for the server
    (BRAIN_RATELIMIT_ENABLED=0): the posting limit would otherwise stop a member after 6 posts.
 
+With ``--backend postgres --database-url postgresql+psycopg://…`` the same runs against the
+PostgreSQL backend (brain.search.postgres), in a schema of its own on that database (dropped at
+the end): the corpus, the rebuild, the queries, the lag (the poller asks the table). Its targets
+(issue 15): query p95 at most 30 ms up to 100,000 posts, 100 ms above; lag p95 at most 1 s.
+
 Run: ``.venv/bin/python bench/search.py [--posts 100000]`` (``--posts 10000`` for a quick run).
 Every figure is printed with its target and the ratio figure/target; a missed target is marked
 MISSED. The exit status is 0 either way: timings on a shared 2-core machine are information.
@@ -51,7 +56,7 @@ from urllib.parse import urlencode
 import corpus
 from flask_login import current_user, login_user
 from flask_migrate import upgrade
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 from whoosh import index as whoosh_index
 
 from brain import create_app, search
@@ -71,6 +76,10 @@ PAGE_BEYOND_SEARCH_MS = 5.0  # issue 14: highlighting, template, loading the pos
 QUERY_P95_MS = 50.0  # up to 100,000 posts
 QUERY_P95_MS_1M = 300.0  # from 1,000,000 posts (issue 12)
 LAG_P95_S = 2.0
+# The PostgreSQL backend's (issue 15).
+POSTGRES_QUERY_P95_MS = 30.0
+POSTGRES_QUERY_P95_MS_1M = 100.0
+POSTGRES_LAG_P95_S = 1.0
 POST_P95_MS = 50.0
 WARMUP_RUNS = 5
 PAGE_RUNS = 20
@@ -147,22 +156,34 @@ def heading(text: str) -> None:
 class Bench:
     tmp: Path
     app: object
-    database: Path
+    database_url: str
     index_dir: Path
     posts: int
     secret: str
+    backend: str = "whoosh"
+    schema: str | None = None  # PostgreSQL: the bench's own schema, dropped at the end
     board_ids: list[int] = field(default_factory=list)
     public_board_ids: list[int] = field(default_factory=list)
     generator: corpus.TextGenerator | None = None
     members: list[tuple[str, str]] = field(default_factory=list)  # (username, password)
 
 
-def make_bench(tmp: Path, posts: int) -> Bench:
-    database, index_dir = tmp / "brain.db", tmp / "search"
+def make_bench(tmp: Path, posts: int, backend: str, postgres_url: str | None) -> Bench:
+    index_dir = tmp / "search"
+    schema = None
+    database_url = f"sqlite:///{tmp / 'brain.db'}"
+    if backend == "postgres":
+        schema = f"brain_bench_{os.urandom(6).hex()}"
+        with create_engine(postgres_url, isolation_level="AUTOCOMMIT").connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        # In the address, so that the gunicorn servers of the lag part use it too.
+        joiner = "&" if "?" in postgres_url else "?"
+        database_url = f"{postgres_url}{joiner}options=-csearch_path%3D{schema}"
     secret = os.urandom(16).hex()
     app = create_app(
         {
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": database_url,
+            "SEARCH_BACKEND": backend,
             "SECRET_KEY": secret,
             "SEARCH_INDEX_PATH": str(index_dir),
             "SEARCH_INDEXER": "off",  # nothing here writes posts through the ORM
@@ -171,7 +192,28 @@ def make_bench(tmp: Path, posts: int) -> Bench:
         },
         instance_path=str(tmp / "instance"),
     )
-    return Bench(tmp, app, database, index_dir, posts, secret)
+    return Bench(tmp, app, database_url, index_dir, posts, secret, backend, schema)
+
+
+def drop_schema(bench: Bench, postgres_url: str) -> None:
+    with bench.app.app_context():
+        db.engine.dispose()
+    with create_engine(postgres_url, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{bench.schema}" CASCADE'))
+
+
+def _advance_sequences() -> None:
+    """The corpus is written with its own ids; PostgreSQL's sequences must then start after
+    them, or the next account or post made through the app takes an id already used."""
+    for table in db.metadata.sorted_tables:
+        if "id" in table.c and table.c.id.primary_key:
+            db.session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f'coalesce(max(id), 0) + 1, false) FROM "{table.name}"'
+                )
+            )
+    db.session.commit()
 
 
 def load_corpus(bench: Bench, seed: int) -> None:
@@ -180,6 +222,8 @@ def load_corpus(bench: Bench, seed: int) -> None:
         upgrade()
         bench.generator = corpus.TextGenerator(seed)
         stats = corpus.load(db.engine, bench.posts, seed=seed, generator=bench.generator)
+        if bench.backend == "postgres":
+            _advance_sequences()
         boards = db.session.scalars(select(Board).order_by(Board.id)).all()
         bench.board_ids = [b.id for b in boards]
         bench.public_board_ids = [b.id for b in boards if not b.members_only]
@@ -203,10 +247,10 @@ def load_corpus(bench: Bench, seed: int) -> None:
 
 
 def bench_rebuild(bench: Bench, report: Report) -> None:
-    heading("rebuild: Indexer.rebuild(procs=2)")
+    heading(f"rebuild: the {bench.backend} backend's rebuild(procs=2)")
     with bench.app.app_context():
         started = time.perf_counter()
-        count = search.indexer().rebuild(procs=2)
+        count = search.backend().rebuild(procs=2)
         seconds = time.perf_counter() - started
     target = REBUILD_SECONDS_PER_100K * bench.posts / 100_000
     report.add(
@@ -302,13 +346,15 @@ def time_search(app, text: str, member_id: int | None, runs: int):
 
 
 def time_page(
-    app, text: str, member: User | None, runs: int, cold: bool = False
+    app, text: str, member: User | None, runs: int, cold: bool = False, backend: str = "whoosh"
 ) -> tuple[list, list]:
     """The whole request, template included: wall milliseconds of each run, and the CPU
     milliseconds it spent beyond the search itself (finding and ranking the posts, in
     vectors.search): loading the posts, highlighting, the template, the request's own work.
     *cold*: nothing kept from the run before (excerpts, the page below its title), as for a
-    search nobody made in the last PAGE_CACHE_SECONDS. Raises RuntimeError if the page fails."""
+    search nobody made in the last PAGE_CACHE_SECONDS. Raises RuntimeError if the page fails.
+    With PostgreSQL the search itself runs in the database server's process: this thread's CPU
+    time is already all beyond it."""
     client = app.test_client()
     if member is not None:
         with app.app_context():  # a login session on the server, as logging in opens
@@ -327,7 +373,8 @@ def time_page(
         finally:
             spent[0] += time.thread_time() - started
 
-    search.vectors.search = timed
+    if backend == "whoosh":
+        search.vectors.search = timed
     try:
         for n in range(WARMUP_RUNS + runs):
             spent[0] = 0.0
@@ -356,13 +403,15 @@ def forget_kept_pages(app) -> None:
     excerpts.forget()
     store = app.extensions["brain_fragments"]
     with store.lock:
-        for key in [key for key in store.entries if key[0] == "search-page"]:
+        for key in [key for key in store.entries if key[0] in ("search-page", "page:search")]:
             del store.entries[key]
 
 
-def query_target_ms(posts: int) -> float:
-    """p95 target of one query: 50 ms up to 100,000 posts, 300 ms above (issue 12 sets 300 ms
-    at 1,000,000 posts)."""
+def query_target_ms(posts: int, backend: str = "whoosh") -> float:
+    """p95 target of one query: with Whoosh 50 ms up to 100,000 posts, 300 ms above (issue 12
+    sets 300 ms at 1,000,000 posts); with PostgreSQL 30 ms and 100 ms (issue 15)."""
+    if backend == "postgres":
+        return POSTGRES_QUERY_P95_MS if posts <= 100_000 else POSTGRES_QUERY_P95_MS_1M
     return QUERY_P95_MS if posts <= 100_000 else QUERY_P95_MS_1M
 
 
@@ -373,7 +422,7 @@ def bench_queries(bench: Bench, cases: list[QueryCase], runs: int, report: Repor
         member = db.session.scalar(select(User).where(User.username == "bench_poster_0"))
         db.session.expunge(member)
     measured = {}
-    target = query_target_ms(bench.posts)
+    target = query_target_ms(bench.posts, bench.backend)
     for case in cases:
         for actor, member_id in (("guest", None), ("member", member.id)):
             timings, cpu, (results, posts) = time_search(app, case.text, member_id, runs)
@@ -404,7 +453,9 @@ def bench_queries(bench: Bench, cases: list[QueryCase], runs: int, report: Repor
             for actor, who in (("guest", None), ("member", member)):
                 # Warm: the same search again, its excerpts and list kept; cold: a new one.
                 for state, cold in (("", False), (", cold", True)):
-                    wall, cpu = time_page(app, case.text, who, PAGE_RUNS, cold=cold)
+                    wall, cpu = time_page(
+                        app, case.text, who, PAGE_RUNS, cold=cold, backend=bench.backend
+                    )
                     p50, p95 = p50_p95(wall)
                     beyond = percentile(cpu, 0.5)
                     report.add(
@@ -424,22 +475,28 @@ def bench_queries(bench: Bench, cases: list[QueryCase], runs: int, report: Repor
 def build_fts(bench: Bench) -> Path:
     path = bench.tmp / "fts.db"
     started = time.perf_counter()
-    source = sqlite3.connect(bench.database)
     target = sqlite3.connect(path)
     target.execute(
         "CREATE VIRTUAL TABLE posts_fts USING fts5("
         "text, board_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')"
     )
     # The text the Whoosh index stores: the title (opening posts) and the body, as plain text.
-    rows = source.execute(
-        "SELECT p.id, CASE WHEN p.parent_id IS NULL THEN t.title || char(10) ELSE '' END "
-        "|| p.body_source, t.board_id FROM posts p JOIN topics t ON t.id = p.topic_id "
-        "WHERE p.deleted_at IS NULL AND p.hidden_at IS NULL AND t.hidden_at IS NULL"
-    )
-    target.executemany("INSERT INTO posts_fts (rowid, text, board_id) VALUES (?, ?, ?)", rows)
+    with bench.app.app_context():
+        rows = db.session.execute(
+            select(Post.id, Post.parent_id, Topic.title, Post.body_source, Topic.board_id)
+            .join(Post.topic)
+            .where(Post.deleted_at.is_(None), Post.hidden_at.is_(None), Topic.hidden_at.is_(None))
+            .execution_options(yield_per=10_000)
+        )
+        target.executemany(
+            "INSERT INTO posts_fts (rowid, text, board_id) VALUES (?, ?, ?)",
+            (
+                (pid, f"{title}\n{body}" if parent is None else body, board)
+                for pid, parent, title, body, board in rows
+            ),
+        )
     target.commit()
     count = target.execute("SELECT count(*) FROM posts_fts").fetchone()[0]
-    source.close()
     target.close()
     print(f"  FTS5 table: {count:,} posts in {time.perf_counter() - started:.1f} s", flush=True)
     return path
@@ -462,20 +519,20 @@ def time_fts(connection, case: QueryCase, board_ids: list[int], runs: int) -> tu
     return timings, len(rows)
 
 
-def bench_fts(bench: Bench, cases: list[QueryCase], runs: int, whoosh: dict, report: Report):
+def bench_fts(bench: Bench, cases: list[QueryCase], runs: int, measured: dict, report: Report):
     heading("fts5: the same queries in SQLite FTS5 (information)")
     connection = sqlite3.connect(build_fts(bench))
     for case in cases:
         for actor, boards in (("guest", bench.public_board_ids), ("member", bench.board_ids)):
             timings, shown = time_fts(connection, case, boards, runs)
             p50, p95 = p50_p95(timings)
-            w50, w95 = whoosh.get((case.name, actor), (float("nan"), float("nan")))
+            w50, w95 = measured.get((case.name, actor), (float("nan"), float("nan")))
             report.add(
                 f"fts5 {case.name} ({actor})",
                 f"p50 {p50:.2f} ms, p95 {p95:.2f} ms ({shown})",
             )
             report.add(
-                f"whoosh/fts5 {case.name} ({actor})",
+                f"{bench.backend}/fts5 {case.name} ({actor})",
                 f"p50 x{w50 / max(p50, 1e-6):.0f}, p95 x{w95 / max(p95, 1e-6):.0f}",
             )
     connection.close()
@@ -566,7 +623,8 @@ def create_members(bench: Bench, count: int) -> None:
 def start_gunicorn(bench: Bench, port: int, workers: int) -> subprocess.Popen:
     env = dict(
         os.environ,
-        BRAIN_DATABASE_URL=f"sqlite:///{bench.database}",
+        BRAIN_DATABASE_URL=bench.database_url,
+        BRAIN_SEARCH_BACKEND=bench.backend,
         BRAIN_SECRET_KEY=bench.secret,
         BRAIN_SEARCH_INDEX_PATH=str(bench.index_dir),
         BRAIN_SEARCH_INDEXER="thread",
@@ -626,6 +684,35 @@ def poll_index(index_dir: Path, run: LagRun, stop: threading.Event) -> None:
                         run.pending.pop(term, None)
     finally:
         searcher.close()
+
+
+def poll_table(bench: Bench, run: LagRun, stop: threading.Event) -> None:
+    """Note when each pending word becomes searchable: the PostgreSQL backend's table asked
+    for all of them every few milliseconds, on a connection of our own."""
+    engine = create_engine(bench.database_url)
+    found = text(
+        "SELECT w FROM unnest(CAST(:words AS text[])) AS w WHERE EXISTS "
+        "(SELECT 1 FROM search_posts s WHERE s.words @@ CAST(quote_literal('en:' || w) "
+        "AS tsquery))"
+    )
+    try:
+        with engine.connect() as connection:
+            while not stop.is_set():
+                with run.lock:
+                    waiting = list(run.pending)
+                if not waiting:
+                    time.sleep(0.005)
+                    continue
+                searchable = connection.execute(found, {"words": waiting}).scalars().all()
+                connection.commit()
+                now = time.perf_counter()
+                with run.lock:
+                    for term in searchable:
+                        run.found_at[term] = now
+                        run.pending.pop(term, None)
+                time.sleep(0.005)
+    finally:
+        engine.dispose()
 
 
 def post_replies(
@@ -702,7 +789,10 @@ def _bench_lag(bench: Bench, args, report: Report) -> None:
     server = start_gunicorn(bench, port, args.workers)
     run = LagRun()
     stop = threading.Event()
-    poller = threading.Thread(target=poll_index, args=(bench.index_dir, run, stop), daemon=True)
+    if bench.backend == "postgres":
+        poller = threading.Thread(target=poll_table, args=(bench, run, stop), daemon=True)
+    else:
+        poller = threading.Thread(target=poll_index, args=(bench.index_dir, run, stop), daemon=True)
     try:
         poller.start()
         until = time.perf_counter() + args.lag_seconds
@@ -727,6 +817,7 @@ def _bench_lag(bench: Bench, args, report: Report) -> None:
         stop_gunicorn(server)
     with bench.app.app_context():
         left = db.session.scalar(select(func.count(SearchOutbox.id)))
+    lag_target = POSTGRES_LAG_P95_S if bench.backend == "postgres" else LAG_P95_S
     accepted = [s for s in run.sent if s.status == 302]
     never = float("inf")  # a word not found counts as an infinite lag
     lags = [run.found_at.get(s.term, never) - s.done_at for s in accepted]
@@ -759,8 +850,8 @@ def _bench_lag(bench: Bench, args, report: Report) -> None:
     report.add(
         "post-to-searchable lag p95",
         f"p50 {p50:.2f} s, p95 {p95:.2f} s",
-        f"p95 ≤ {LAG_P95_S:.0f} s",
-        p95 / LAG_P95_S,
+        f"p95 ≤ {lag_target:.0f} s",
+        p95 / lag_target,
     )
     s50, s95 = p50_p95(from_sending)
     report.add("lag from sending the form", f"p50 {s50:.2f} s, p95 {s95:.2f} s")
@@ -785,25 +876,36 @@ def main() -> int:
         default=",".join(PARTS),
         help=f"which of {', '.join(PARTS)} to run after the load and rebuild",
     )
+    parser.add_argument("--backend", choices=("whoosh", "postgres"), default="whoosh")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BRAIN_BENCH_DATABASE_URL"),
+        help="PostgreSQL, for --backend postgres (a schema of its own is made and dropped)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    if args.backend == "postgres" and not args.database_url:
+        parser.error("--backend postgres needs --database-url (or BRAIN_BENCH_DATABASE_URL)")
     report = Report()
     tmp = Path(tempfile.mkdtemp(prefix="brain-bench-search-"))
+    bench = None
     try:
-        bench = make_bench(tmp, args.posts)
+        bench = make_bench(tmp, args.posts, args.backend, args.database_url)
         load_corpus(bench, args.seed)
         create_members(bench, args.clients)
         bench_rebuild(bench, report)
         cases = query_cases(bench.generator)
-        whoosh = {}
+        measured = {}
         if "queries" in parts:
-            whoosh = bench_queries(bench, cases, args.runs, report)
+            measured = bench_queries(bench, cases, args.runs, report)
         if "fts" in parts:
-            bench_fts(bench, cases, args.runs, whoosh, report)
+            bench_fts(bench, cases, args.runs, measured, report)
         if "lag" in parts:
             bench_lag(bench, args, report)
     finally:
+        if bench is not None and bench.schema is not None and not args.keep:
+            drop_schema(bench, args.database_url)
         if args.keep:
             print(f"\nkept {tmp}")
         else:

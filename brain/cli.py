@@ -70,9 +70,9 @@ def setup_command(demo: bool) -> None:
         click.echo(f"{rerendered} posts rendered again with the current renderer.")
     if demo and db.session.scalar(select(Board.id).limit(1)) is None:
         _load_demo()
-    from brain.search import indexer
+    from brain.search import backend
 
-    indexer().drain(blocking=True)
+    backend().drain(blocking=True)
 
 
 def _load_demo() -> None:
@@ -228,12 +228,12 @@ def search_rebuild(procs: int) -> None:
     import time
 
     from brain.models import Post
-    from brain.search import indexer
+    from brain.search import backend
 
     total = db.session.scalar(select(func.count(Post.id)))
     started = time.perf_counter()
     with click.progressbar(length=total, label="Indexing posts") as bar:
-        count = indexer().rebuild(progress=bar.update, procs=procs)
+        count = backend().rebuild(progress=bar.update, procs=procs)
     seconds = time.perf_counter() - started
     click.echo(
         f"{count} posts indexed in {seconds:.1f} s ({count / max(seconds, 1e-9):.0f} posts/s)."
@@ -244,9 +244,9 @@ def search_rebuild(procs: int) -> None:
 @with_appcontext
 def search_check() -> None:
     """Report drift between the database and the index (exit 1 when there is some)."""
-    from brain.search import indexer
+    from brain.search import backend
 
-    drift = indexer().check()
+    drift = backend().check()
     click.echo(
         f"missing from the index: {len(drift['missing'])}; "
         f"in the index but gone: {len(drift['stale'])}; waiting in the outbox: "
@@ -263,18 +263,19 @@ def search_check() -> None:
 @with_appcontext
 def search_drain() -> None:
     """Apply the outbox to the index now."""
-    from brain.search import indexer
+    from brain.search import backend
 
-    click.echo(f"{indexer().drain(blocking=True)} posts brought up to date.")
+    click.echo(f"{backend().drain(blocking=True)} posts brought up to date.")
 
 
 @search_group.command("optimize")
 @with_appcontext
 def search_optimize() -> None:
-    """Merge the index's segments into one (faster searches; run when the site is quiet)."""
-    from brain.search import indexer
+    """Compact the index (Whoosh: its segments merged into one; PostgreSQL: the GIN index's
+    pending entries merged and statistics refreshed). Run when the site is quiet."""
+    from brain.search import backend
 
-    indexer().optimize()
+    backend().optimize()
     click.echo("Index optimised.")
 
 

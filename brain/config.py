@@ -21,6 +21,7 @@ ENV_SETTINGS: dict[str, type] = {
     "POSTS_PER_PAGE": int,
     "PASSWORD_HASH_METHOD": str,
     "PREFERRED_URL_SCHEME": str,
+    "SEARCH_BACKEND": str,
     "SEARCH_INDEX_PATH": str,
     "SEARCH_INDEXER": str,
     "REPORT_THRESHOLD": int,
@@ -133,7 +134,10 @@ class Defaults:
     # servers; "immediate": tasks run at once in the caller (tests).
     QUEUE_URL = None
 
-    SEARCH_INDEX_PATH = None  # None: instance/search
+    # "whoosh": an index folder on this server; "postgres": full-text search in the PostgreSQL
+    # database, for several servers (brain.search). Run `brain search rebuild` after switching.
+    SEARCH_BACKEND = "whoosh"
+    SEARCH_INDEX_PATH = None  # None: instance/search (Whoosh)
     # "thread": each process applies the outbox in a background thread right after commits;
     # "sync": during the commit (tests, scripts); "off": only `brain search drain` does.
     SEARCH_INDEXER = "thread"

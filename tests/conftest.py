@@ -12,15 +12,15 @@ from contextlib import contextmanager
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.pool import StaticPool
 
-from brain import create_app, queue
+from brain import create_app, queue, search
 from brain import database as db_setup
 from brain.cli import compile_translations
 from brain.extensions import db
 from brain.meeting.version import Kept
-from brain.models import ContentVersion, Counter
+from brain.models import ContentVersion, Counter, Post
 from tests import factories
 from tests.factories import (  # noqa: F401 - re-exported for test modules
     PASSWORD,
@@ -167,15 +167,15 @@ class _OneTransaction:
         """Every database use of *app* in the block — requests, the search indexer, the page
         cache's counter — goes through the one connection, rolled back at the end."""
         engines = db._app_engines[app]  # Flask-SQLAlchemy's engines of this app, by bind key
-        # The two users of the engine that keep it: the search indexer and the page cache.
-        indexer, cache = app.extensions["brain_search"], app.extensions["brain_page_cache"]
-        kept = indexer.engine, cache.engine
-        engines[None] = indexer.engine = cache.engine = self.engine
+        # The two users of the engine that keep it: the search backend and the page cache.
+        backend, cache = app.extensions["brain_search"], app.extensions["brain_page_cache"]
+        kept = backend.engine, cache.engine
+        engines[None] = backend.engine = cache.engine = self.engine
         try:
             yield
         finally:
             engines[None] = self.real
-            indexer.engine, cache.engine = kept
+            backend.engine, cache.engine = kept
             for connection in self.opened:
                 connection.rollback()  # the driver's own: the whole test's work is gone
             self.opened.clear()
@@ -209,6 +209,44 @@ def app(session_app, one_transaction, request):
         session_app.extensions["brain_search"].clear()
     session_app.config.clear()
     session_app.config.update(saved)
+
+
+@pytest.fixture(scope="session")
+def search_backends(session_app) -> dict:
+    """The search backends the tests have asked for, by name, one each per run."""
+    return {session_app.extensions["brain_search"].name: session_app.extensions["brain_search"]}
+
+
+@pytest.fixture(params=search.BACKENDS)
+def search_backend(request, app, one_transaction, search_backends) -> Iterator[search.Backend]:
+    """Run the test once per search backend: the app searches with this one for the test.
+    Ask for it before any fixture that writes posts (``usefixtures`` does), or those posts
+    would be indexed by the other backend."""
+    name = request.param
+    own = app.extensions["brain_search"]
+    if name == "postgres" and own.engine.dialect.name != "postgresql":
+        pytest.skip("the postgres search backend needs a PostgreSQL test database")
+    if name not in search_backends:
+        search_backends[name] = search.create_backend(app, name, one_transaction.real)
+    chosen = search_backends[name]
+    if chosen is own:
+        yield own
+        return
+    with app.app_context():
+        assert not db.session.scalar(select(Post.id).limit(1)), (
+            "posts were written before the search backend was chosen"
+        )
+    kept = chosen.engine, chosen.mode
+    # This test's engine (one transaction, or real commits) and indexing mode ("sync").
+    chosen.engine, chosen.mode = own.engine, own.mode
+    app.extensions["brain_search"] = chosen
+    try:
+        yield chosen
+    finally:
+        with app.app_context():
+            chosen.clear()  # a test with real commits leaves nothing in it for the next
+        app.extensions["brain_search"] = own
+        chosen.engine, chosen.mode = kept
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 """Search: per-language retrieval, folding, glossary, permissions, index updates, hostile input,
-durability."""
+durability. The tests marked ``each_backend`` run once per search backend (tests/conftest.py);
+the others are about Whoosh's index itself, or need no index."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.factories import (
 )
 
 HIT = re.compile(r'<a class="hit-title" href="/p/(\d+)"')
+each_backend = pytest.mark.usefixtures("search_backend")
 
 
 def hits(client, text: str, **args) -> list[int]:
@@ -99,6 +101,7 @@ RETRIEVAL = [
 ]
 
 
+@each_backend
 @pytest.mark.parametrize(("text", "wanted", "unwanted"), RETRIEVAL)
 def test_each_language_finds_its_word_forms(client, corpus, text, wanted, unwanted):
     found = set(hits(client, text))
@@ -106,6 +109,7 @@ def test_each_language_finds_its_word_forms(client, corpus, text, wanted, unwant
     assert not {corpus[k] for k in unwanted} & found, text
 
 
+@each_backend
 @pytest.mark.parametrize(
     ("text", "key"),
     [
@@ -122,22 +126,26 @@ def test_case_and_accents_do_not_matter(client, corpus, text, key):
     assert corpus[key] in hits(client, text)
 
 
+@each_backend
 def test_quoted_phrases_match_words_in_order(client, corpus):
     assert hits(client, '"finance solidaire"') == [corpus["fr-ess"]]
     assert hits(client, '"solidaire finance"') == []
 
 
+@each_backend
 def test_a_word_can_be_excluded(client, corpus):
     found = hits(client, "cooperativas -ahorro")
     assert corpus["es-coop"] not in found
     assert corpus["pt-ecosol"] in hits(client, "cooperativas -ahorro", language="pt")
 
 
+@each_backend
 def test_results_are_highlighted(client, corpus):
     html = client.get("/search", query_string={"q": "mutuelles"}).get_data(as_text=True)
     assert re.search(r'<mark class="match term\d">mutuelles</mark>', html)
 
 
+@each_backend
 @pytest.mark.parametrize(
     "text",
     [
@@ -171,6 +179,7 @@ def test_any_text_gives_results_or_a_friendly_message(client, corpus, text):
     assert "result" in page or "Type some words" in page
 
 
+@each_backend
 def test_filters_by_language_board_author_and_date(client, corpus):
     other_board = make_board(slug="other", name="Other")
     kwame = make_user(username="kwame")
@@ -185,6 +194,7 @@ def test_filters_by_language_board_author_and_date(client, corpus):
     assert bad.status_code == 200 and "year-month-day" in bad.get_data(as_text=True)
 
 
+@each_backend
 def test_newest_first(client):
     board = make_board()
     user = make_user()
@@ -193,6 +203,7 @@ def test_newest_first(client):
     assert hits(client, "tontine", sort="newest") == [second.first_post_id, first.first_post_id]
 
 
+@each_backend
 def test_guests_never_see_members_only_boards(client):
     lounge = make_board(slug="lounge", name="Lounge", members_only=True)
     user = make_user()
@@ -203,6 +214,7 @@ def test_guests_never_see_members_only_boards(client):
     assert hits(client, "stokvel") == [topic.first_post_id]
 
 
+@each_backend
 def test_edits_and_deletions_update_search(client):
     board = make_board()
     user = make_user()
@@ -216,6 +228,7 @@ def test_edits_and_deletions_update_search(client):
     assert hits(client, "stokvels") == []
 
 
+@each_backend
 def test_moving_a_topic_moves_its_posts_in_search(client):
     public = make_board()
     lounge = make_board(slug="lounge", name="Lounge", members_only=True)
@@ -229,20 +242,20 @@ def test_moving_a_topic_moves_its_posts_in_search(client):
     assert hits(client, "funds") == []
 
 
-def test_an_outbox_left_by_a_crash_is_replayed(client, app):
+@each_backend
+def test_an_outbox_left_by_a_crash_is_replayed(client, app, search_backend):
     board = make_board()
     user = make_user()
-    indexer = app.extensions["brain_search"]
-    indexer.mode = "off"  # as if the process died right after committing the post
+    search_backend.mode = "off"  # as if the process died right after committing the post
     try:
         topic = make_topic(board=board, author=user, title="Agroecology", body="seed banks")
     finally:
-        indexer.mode = "sync"
+        search_backend.mode = "sync"
     with database() as session:
         assert session.scalar(select(SearchOutbox.post_id)) == topic.first_post_id
     assert hits(client, "seed") == []
-    assert indexer.check()["pending"] == [topic.first_post_id]
-    indexer.drain()
+    assert search_backend.check()["pending"] == [topic.first_post_id]
+    search_backend.drain()
     assert hits(client, "seed") == [topic.first_post_id]
     with database() as session:
         assert session.scalar(select(SearchOutbox.id)) is None
@@ -251,7 +264,7 @@ def test_an_outbox_left_by_a_crash_is_replayed(client, app):
 def test_a_failed_index_write_keeps_the_outbox(client, app, monkeypatch):
     board = make_board()
     user = make_user()
-    indexer = app.extensions["brain_search"]
+    indexer = app.extensions["brain_search"].indexer
     from brain.search import index as index_module
 
     def broken(post):
@@ -270,13 +283,13 @@ def test_a_failed_index_write_keeps_the_outbox(client, app, monkeypatch):
     assert hits(client, "care") == [topic.first_post_id]
 
 
-def test_rebuild_and_check(app, corpus):
-    indexer = app.extensions["brain_search"]
-    assert indexer.check() == {"missing": [], "stale": [], "pending": []}
-    indexer.clear()
-    assert len(indexer.check()["missing"]) == len(CORPUS)
-    assert indexer.rebuild() == len(CORPUS)
-    assert indexer.check()["missing"] == []
+@each_backend
+def test_rebuild_and_check(app, corpus, search_backend):
+    assert search_backend.check() == {"missing": [], "stale": [], "pending": []}
+    search_backend.clear()
+    assert len(search_backend.check()["missing"]) == len(CORPUS)
+    assert search_backend.rebuild() == len(CORPUS)
+    assert search_backend.check()["missing"] == []
 
 
 def test_rebuild_commits_segments_that_fit_in_memory(app, client, corpus, monkeypatch):
@@ -285,7 +298,7 @@ def test_rebuild_commits_segments_that_fit_in_memory(app, client, corpus, monkey
     from brain.search import index as index_module
 
     monkeypatch.setattr(index_module, "REBUILD_POSTS_PER_WRITER", 2)
-    indexer = app.extensions["brain_search"]
+    indexer = app.extensions["brain_search"].indexer
     queries = ["waste pickers", "cooperatives", '"economia solidária"', "cooperatives -ahorro"]
     before = {q: sorted(hits(client, q)) for q in queries}
     assert all(before.values())
@@ -296,6 +309,43 @@ def test_rebuild_commits_segments_that_fit_in_memory(app, client, corpus, monkey
     assert segments == -(-len(CORPUS) // 2)
     assert indexer.check()["missing"] == []
     assert {q: sorted(hits(client, q)) for q in queries} == before
+
+
+# --- choosing the backend ------------------------------------------------------------------
+
+
+def _start(tmp_path, backend: str, database_url: str) -> None:
+    from brain import create_app
+
+    create_app(
+        {"DATABASE_URL": database_url, "SECRET_KEY": "x", "SEARCH_BACKEND": backend},
+        instance_path=str(tmp_path / "instance"),
+    )
+
+
+def test_a_search_backend_the_site_cannot_run_is_refused_at_startup(tmp_path):
+    sqlite = f"sqlite:///{tmp_path / 'brain.db'}"
+    with pytest.raises(ValueError, match="BRAIN_SEARCH_BACKEND: whoosh or postgres, not 'solr'"):
+        _start(tmp_path, "solr", sqlite)
+    with pytest.raises(ValueError, match=r"postgres needs a PostgreSQL database.*sqlite"):
+        _start(tmp_path, "postgres", sqlite)
+
+
+def test_a_site_searching_with_whoosh_does_not_load_the_postgres_backend(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from brain import create_app; "
+        f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path / 'brain.db'}', 'SECRET_KEY': 'x'}}, "
+        f"instance_path={str(tmp_path)!r}); "
+        "print(sorted(name for name in sys.modules if name.startswith('brain.search.postgres')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_query_parsing_is_bounded():
@@ -325,8 +375,9 @@ def _write_posts(settings: dict, instance: str, board_id: int, user_id: int, cou
             child_db.session.commit()
 
 
+@each_backend
 @pytest.mark.commits
-def test_four_processes_writing_at_once_lose_nothing(app):
+def test_four_processes_writing_at_once_lose_nothing(app, search_backend):
     import multiprocessing
 
     board = make_board()
@@ -336,7 +387,9 @@ def test_four_processes_writing_at_once_lose_nothing(app):
         for key in ("DATABASE_URL", "SQLALCHEMY_ENGINE_OPTIONS", "SECRET_KEY", "SEARCH_INDEX_PATH")
         if app.config.get(key) is not None
     }
-    settings["SEARCH_INDEX_PATH"] = str(app.extensions["brain_search"].directory)
+    settings["SEARCH_BACKEND"] = search_backend.name
+    if search_backend.name == "whoosh":
+        settings["SEARCH_INDEX_PATH"] = str(search_backend.indexer.directory)
     context = multiprocessing.get_context("spawn")
     writers = [
         context.Process(
@@ -349,15 +402,12 @@ def test_four_processes_writing_at_once_lose_nothing(app):
     for writer in writers:
         writer.join(timeout=120)
     assert [writer.exitcode for writer in writers] == [0, 0, 0, 0]
-    indexer = app.extensions["brain_search"]
-    assert indexer.check() == {"missing": [], "stale": [], "pending": []}
-    with indexer.index().searcher() as searcher:
-        assert searcher.doc_count() == 200
+    assert search_backend.check() == {"missing": [], "stale": [], "pending": []}
     from brain import search
 
     with app.test_request_context("/"):
         results = search.search("concurrent", [board.id])
-    assert results.total == 200
+    assert results.total == 200  # each post once
 
 
 @pytest.fixture
@@ -388,6 +438,7 @@ def test_the_glossary_has_enough_carefully_filled_concepts():
         assert all(concept.terms[lang] for lang in glossary.LANGUAGES), concept.key
 
 
+@each_backend
 def test_a_glossary_term_also_finds_the_other_languages_ranked_below(client, sse_in_five_languages):
     found = hits(client, "économie sociale et solidaire")
     assert set(found) == set(sse_in_five_languages.values())
@@ -397,12 +448,14 @@ def test_a_glossary_term_also_finds_the_other_languages_ranked_below(client, sse
     assert "Also searched" in html and "economía social y solidaria" in html
 
 
+@each_backend
 def test_glossary_expansion_works_from_arabic_and_keeps_other_words(client, sse_in_five_languages):
     assert set(hits(client, "الاقتصاد الاجتماعي والتضامني")) == set(sse_in_five_languages.values())
     # The other words still have to match: only the Spanish post mentions Puebla.
     assert hits(client, "social and solidarity economy Puebla") == [sse_in_five_languages["es"]]
 
 
+@each_backend
 def test_excerpts_escape_what_the_post_says(client):
     board = make_board()
     body = "About `<script>alert(1)</script>` in tontine software"
@@ -435,6 +488,7 @@ def test_an_index_made_before_a_new_field_gains_it_and_keeps_its_documents(app, 
         assert indexer.searcher().doc_count() == 1  # the indexer closes its searcher
 
 
+@each_backend
 def test_the_total_is_an_exact_count_past_the_first_page_too(client):
     # Matches are counted as an array (brain.search.vectors), so the total is exact even when
     # only the first page is scored and shown.
@@ -522,6 +576,7 @@ def test_an_acronym_is_not_stemmed():
     assert terms("La CAE de Lyon", "fr") == ["cae", "lyon"]
 
 
+@each_backend
 def test_a_quoted_phrase_of_three_words_needs_them_in_a_row(client):
     # Words of a quoted phrase must come in a row, in one sentence: two of them next to each
     # other elsewhere in the post are not enough.

@@ -7,7 +7,8 @@ as members type them, each with the posts it must find (in any language) and the
 not find (traps: same words, another idea). The set was written before the search was tuned
 and is not to be tuned against: fix the class of problem, never a single query.
 
-The measures are printed (``pytest -s``) and written to test-artifacts/search-eval.txt.
+It runs once per search backend (tests/conftest.py). The measures are printed (``pytest -s``)
+and written to test-artifacts/search-eval-<backend>.txt.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from brain.search import PER_PAGE, search
 from tests.factories import database, make_board, make_topic, make_user
 
 EVAL_SET = Path(__file__).parent / "search_eval"
-REPORT = Path(__file__).parents[1] / "test-artifacts" / "search-eval.txt"
+REPORTS = Path(__file__).parents[1] / "test-artifacts"
 LANGUAGES = ("en", "fr", "es", "pt", "ar")
 MIN_RECALL = 0.95
 HITS_LOOKED_AT = 100  # a query "finds" a post when it is among its first hits
@@ -190,14 +191,19 @@ def _report(outcomes: list[Outcome], language_of: dict[str, str]) -> tuple[float
     return recall, "\n".join(lines) + "\n"
 
 
-def test_search_finds_the_idea_in_every_language_and_not_the_traps(evaluation_posts):
+def test_search_finds_the_idea_in_every_language_and_not_the_traps(
+    search_backend,  # first: the posts are indexed by the backend under test
+    evaluation_posts,
+):
     board_id, keys = evaluation_posts
     language_of = {post["id"]: post["language"] for post in POSTS}
     with database():
         outcomes = [Outcome(query, _found(query["text"], board_id, keys)) for query in QUERIES]
     recall, report = _report(outcomes, language_of)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(report, encoding="utf-8")
+    report = f"Backend: {search_backend.name}\n{report}"
+    path = REPORTS / f"search-eval-{search_backend.name}.txt"
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    path.write_text(report, encoding="utf-8")
     print("\n" + report)
 
     wrong = defaultdict(list)
@@ -210,4 +216,4 @@ def test_search_finds_the_idea_in_every_language_and_not_the_traps(evaluation_po
     if wrong:
         listed = "; ".join(f"{query}: {', '.join(posts)}" for query, posts in wrong.items())
         problems.append(f"must-not-find posts found: {listed}")
-    assert not problems, " | ".join(problems) + f" (full report: {REPORT})"
+    assert not problems, " | ".join(problems) + f" (full report: {path})"

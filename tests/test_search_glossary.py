@@ -16,6 +16,9 @@ from brain.search import glossary
 from tests.factories import database, make_board, make_topic, make_user
 
 HIT = re.compile(r'<a class="hit-title" href="/p/(\d+)"')
+# The searching tests run once per search backend (tests/conftest.py); the index-upgrade
+# tests at the end are about Whoosh's index.
+each_backend = pytest.mark.usefixtures("search_backend")
 
 COLUMNS = ["concept", "en", "fr", "es", "pt", "ar", "broader", "related", "ambiguous"]
 CONCEPTS = [
@@ -96,6 +99,7 @@ def test_narrower_concepts_are_found_through_every_level(small_glossary):
 # --- quoted phrases -----------------------------------------------------------------------
 
 
+@each_backend
 def test_a_quoted_phrase_also_finds_its_equivalents_exact_phrases(client, write):
     french = write("fr", "Le commerce équitable au Burkina Faso.")
     english = write("en", "Fair trade coffee from Peru.")
@@ -106,6 +110,7 @@ def test_a_quoted_phrase_also_finds_its_equivalents_exact_phrases(client, write)
     assert found[0] == french
 
 
+@each_backend
 def test_the_page_says_a_quoted_phrase_was_expanded_and_to_what(client, write):
     write("en", "Fair trade coffee from Peru.")
     html = page(client, '"commerce équitable"')
@@ -117,6 +122,7 @@ def test_the_page_says_a_quoted_phrase_was_expanded_and_to_what(client, write):
 # --- several concepts ---------------------------------------------------------------------
 
 
+@each_backend
 def test_every_concept_in_a_query_is_expanded(client, write):
     both = write("es", "Comercio justo y cooperación Sur-Sur entre Brasil y Mozambique.")
     write("es", "El comercio justo en Chiapas.")  # one of the two only
@@ -127,6 +133,7 @@ def test_every_concept_in_a_query_is_expanded(client, write):
     assert 'equivalents of “<bdi dir="auto">South-South cooperation</bdi>”' in html
 
 
+@each_backend
 def test_other_words_beside_concepts_are_still_required(client, write):
     kenya = write("fr", "Le commerce équitable au Kenya.")
     write("fr", "Le commerce équitable au Burkina Faso.")
@@ -148,6 +155,7 @@ def south_south(write):
     }
 
 
+@each_backend
 @pytest.mark.parametrize(
     ("text", "language"),
     [
@@ -169,6 +177,7 @@ def test_one_concept_finds_the_same_posts_in_any_language(client, south_south, t
     assert set(found[: len(typed)]) == typed, "posts in the typed language come first"
 
 
+@each_backend
 def test_a_concepts_words_match_close_together_in_one_sentence(client, write):
     near = write("fr", "Un commerce plus équitable pour les paysans.")
     apart = write("fr", "Le commerce du village. Un prix équitable pour tous.")
@@ -179,12 +188,14 @@ def test_a_concepts_words_match_close_together_in_one_sentence(client, write):
         assert apart not in found and far not in found, text
 
 
+@each_backend
 def test_words_typed_as_a_concept_do_not_match_across_a_sentence_end(client, write):
     apart = write("en", "The fair was a success. Trade unions came too.")
     assert hits(client, "fair trade") == []
     assert hits(client, "fair success") == [apart]  # plain words: anywhere in the post
 
 
+@each_backend
 def test_a_quoted_phrase_does_not_match_across_a_sentence_end(client, write):
     write("en", "The village fair. Trade is slow.")
     assert hits(client, '"fair trade"') == []
@@ -205,6 +216,7 @@ def savings(write):
     }
 
 
+@each_backend
 def test_a_concept_also_finds_its_narrower_concepts_ranked_lower(client, savings, write):
     tontine_fr = write("fr", "La tontine des commerçantes du marché.")
     found = hits(client, "savings group")
@@ -216,17 +228,20 @@ def test_a_concept_also_finds_its_narrower_concepts_ranked_lower(client, savings
     assert found.index(savings["groupe"]) < found.index(tontine_fr)
 
 
+@each_backend
 def test_a_narrower_concept_does_not_find_the_broader_one(client, savings):
     found = set(hits(client, "tontine"))
     assert found == {savings["tontine"], savings["tanda"], savings["rosca"]}
 
 
+@each_backend
 def test_the_page_names_the_narrower_concepts_it_searched(client, savings):
     html = page(client, "savings group")
     assert "narrower ideas:" in html
     assert '<bdi class="narrower" lang="en" dir="ltr">tontine</bdi>' in html
 
 
+@each_backend
 def test_a_quoted_concept_is_not_widened_to_narrower_concepts(client, savings):
     assert set(hits(client, '"savings group"')) == {savings["group"], savings["groupe"]}
 

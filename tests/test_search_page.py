@@ -24,6 +24,8 @@ from tests.factories import (
 )
 
 MARK = re.compile(r'<mark class="match term\d">([^<]*)</mark>')
+# The pages run once per search backend (tests/conftest.py); the excerpts' own tests need none.
+each_backend = pytest.mark.usefixtures("search_backend")
 
 
 def _wanted(text: str, language: str) -> frozenset[str]:
@@ -38,6 +40,7 @@ def _hit(client, text: str, **args) -> str:
 # --- the hit's links and names -----------------------------------------------------------
 
 
+@each_backend
 def test_a_hit_links_to_its_post_and_its_board_named_in_the_page_language(client):
     board = make_board(slug="finance", name="Solidarity finance")
     with database() as session:
@@ -50,6 +53,7 @@ def test_a_hit_links_to_its_post_and_its_board_named_in_the_page_language(client
     assert "Solidarity finance" in _hit(client, "tontine", lang="en")
 
 
+@each_backend
 def test_a_hit_by_a_deleted_account_reads_former_member(client):
     author = make_user(username="amina", display_name="Amina Sow")
     make_topic(board=make_board(), author=author, title="Tontines", body="Tontine rules")
@@ -60,6 +64,7 @@ def test_a_hit_by_a_deleted_account_reads_former_member(client):
     assert "<bdi>Former member</bdi>" in hit and "Amina" not in hit
 
 
+@each_backend
 def test_a_hit_in_arabic_reads_right_to_left_under_its_own_title_language(client):
     make_topic(
         board=make_board(),
@@ -97,6 +102,7 @@ def _loads_posts(statements: list[str]) -> bool:
     return any("FROM posts JOIN topics" in statement for statement in statements)
 
 
+@each_backend
 def test_a_search_page_is_kept_and_its_excerpts_filled_again(kept, reply, count_queries):
     first = _hit(kept.test_client(), "tontine")
     with count_queries() as statements:
@@ -107,6 +113,7 @@ def test_a_search_page_is_kept_and_its_excerpts_filled_again(kept, reply, count_
     assert MARK.findall(other) == ["rules"]
 
 
+@each_backend
 def test_an_edit_shows_at_once_on_a_kept_search_page(kept, reply):
     assert "Our <mark" in _hit(kept.test_client(), "tontine")
     with database() as session:
@@ -117,6 +124,7 @@ def test_an_edit_shows_at_once_on_a_kept_search_page(kept, reply):
     assert "reworded" in hit and "Our" not in hit
 
 
+@each_backend
 def test_a_hide_shows_at_once_on_a_kept_search_page(kept, reply):
     moderator = make_user(username="mod", role=Role.ADMIN)
     assert f'href="/p/{reply.id}"' in _hit(kept.test_client(), "tontine")
@@ -129,6 +137,7 @@ def test_a_hide_shows_at_once_on_a_kept_search_page(kept, reply):
     assert f'href="/p/{reply.id}"' not in page and "Nothing matches" in page
 
 
+@each_backend
 def test_a_members_kept_search_page_is_never_shown_to_a_guest(kept, reply):
     make_board(slug="lounge", name="Members' lounge", members_only=True)
     client = kept.test_client()

@@ -1,5 +1,5 @@
-"""Reading the index while it changes: every reading function reads one snapshot, whatever the
-indexer commits or merges meanwhile, and no thread closes another's searcher."""
+"""Reading the Whoosh index while it changes: every reading function reads one snapshot, whatever
+the indexer commits or merges meanwhile, and no thread closes another's searcher."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from brain import search
 from brain.models import Board, Post, User
 from brain.ops import cooperation as cooperation_ops
 from brain.ops import posts as post_ops
+from brain.search import whoosh_backend
 from tests.factories import database, make_board, make_topic, make_user
 
 WORDS = ("rotating", "funds", "savings", "tontines", "bakery", "housing", "credit", "seeds")
@@ -46,15 +47,15 @@ def cooperation_post(author: User, board: Board, n: int) -> int:
 
 
 def segment_count(app) -> int:
-    with app.extensions["brain_search"].index().reader() as reader:
+    with app.extensions["brain_search"].indexer.index().reader() as reader:
         return len(list(reader.leaf_readers()))
 
 
 def merge_first(monkeypatch, app, name: str) -> list:
-    """Make brain.search's *name* first merge every segment of the index into one (which
-    deletes the merged segments' files), as the indexer of another thread or process may at
-    any moment; returns a list that records each merge."""
-    original = getattr(search, name)
+    """Make brain.search.whoosh_backend's *name* first merge every segment of the index into
+    one (which deletes the merged segments' files), as the indexer of another thread or
+    process may at any moment; returns a list that records each merge."""
+    original = getattr(whoosh_backend, name)
     merges = []
 
     def merging(*args, **kwargs):
@@ -63,7 +64,7 @@ def merge_first(monkeypatch, app, name: str) -> list:
             app.extensions["brain_search"].optimize()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(search, name, merging)
+    monkeypatch.setattr(whoosh_backend, name, merging)
     return merges
 
 
@@ -104,7 +105,7 @@ def test_a_merge_in_the_middle_of_a_read_changes_nothing_it_reads(
 def test_a_rebuild_in_another_thread_leaves_a_searcher_in_use_open(app, meeting_board):
     author = make_user()
     post_id = cooperation_post(author, meeting_board, 0)
-    indexer = app.extensions["brain_search"]
+    indexer = app.extensions["brain_search"].indexer
     opened, rebuilt = threading.Event(), threading.Event()
     read = []
 
@@ -182,7 +183,7 @@ def test_optimizing_keeps_segments_in_separate_files(app, meeting_board):
     author = make_user()
     for n in range(3):
         cooperation_post(author, meeting_board, n)
-    indexer = app.extensions["brain_search"]
+    indexer = app.extensions["brain_search"].indexer
     indexer.optimize()
     assert segment_count(app) == 1
     assert not [path for path in indexer.directory.iterdir() if path.suffix == ".seg"]

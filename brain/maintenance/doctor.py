@@ -176,12 +176,13 @@ def check_migrations() -> Check:
 
 def check_search_index() -> Check:
     from brain.models import SearchOutbox
-    from brain.search import indexer
+    from brain.search import backend
 
-    drift = indexer().check()
+    search = backend()
+    drift = search.check()
     if drift["missing"] or drift["stale"]:
         return Status.FAIL, (
-            f"{len(drift['missing'])} public posts missing from the index and "
+            f"{len(drift['missing'])} public posts missing from the {search.name} index and "
             f"{len(drift['stale'])} entries for posts gone or hidden: run `brain search rebuild`"
         )
     if drift["pending"]:
@@ -191,11 +192,11 @@ def check_search_index() -> Check:
             return Status.WARN, (
                 f"{len(drift['pending'])} posts have waited in the search outbox for "
                 f"{int(waited.total_seconds())} s: is the site running (BRAIN_SEARCH_INDEXER="
-                f"{indexer().mode})? `brain search drain` applies them now"
+                f"{search.mode})? `brain search drain` applies them now"
             )
-    return (
-        Status.OK,
-        f"the index matches the database ({len(drift['pending'])} updates in progress)",
+    return Status.OK, (
+        f"the {search.name} index (BRAIN_SEARCH_BACKEND) matches the database "
+        f"({len(drift['pending'])} updates in progress)"
     )
 
 

@@ -126,7 +126,11 @@ def plan_postgresql(manifest: dict) -> tuple[str, str]:
 
 
 def _app_tables() -> set[str]:
-    return {table.name for table in db.metadata.sorted_tables} | {"alembic_version"}
+    # With the PostgreSQL search tables, which migrations make on PostgreSQL only.
+    from brain.search.postgres_rows import metadata as search_tables
+
+    tables = (*db.metadata.sorted_tables, *search_tables.sorted_tables)
+    return {table.name for table in tables} | {"alembic_version"}
 
 
 def _restore_postgresql(work: Path, source: str, target: str) -> None:
@@ -190,9 +194,9 @@ def restore(
         _restore_sqlite(work)
     upgrade()  # an older backup comes up to this version's schema
     restored, kept = restore_instance_files(work, replace_secret_key)
-    from brain.search import indexer
+    from brain.search import backend
 
-    indexed = indexer().rebuild()
+    indexed = backend().rebuild()
     with db.engine.connect() as connection:
         facts = database_facts(connection)
     return {**facts, "restored_files": restored, "kept_files": kept, "indexed": indexed}

@@ -41,9 +41,13 @@ class Kept:
         self.lock = threading.Lock()
         Kept.everywhere.append(self)
 
-    def get(self, key: Hashable, make: Callable[[], object]):
+    def get(
+        self, key: Hashable, make: Callable[[], object], keep_if: Callable[[], bool] | None = None
+    ):
+        """The value kept under *key* for the counter's value now, else ``make()``, kept for
+        the next reader, unless *keep_if* (asked after the counter is read) says no."""
         counter = current()
-        if counter is None:
+        if counter is None or (keep_if is not None and not keep_if()):
             return make()
         full_key = (str(db.engine.url), counter, key)
         with self.lock:

@@ -309,10 +309,14 @@ def panel(topic) -> dict | None:
     text_scores = {}
     if topic.first_post_id:
         # Kept while the Meeting Point's details are unchanged (a reworded post weighs in
-        # with the next change).
+        # with the next change). The scores come from the search index, which follows the
+        # commits a moment later: they are kept only when nothing waits to be indexed, that
+        # is when every change the counter counts is in the index.
         try:
             text_scores = _SIMILAR.get(
-                topic.first_post_id, lambda: search.similar_cooperations(topic.first_post_id)
+                topic.first_post_id,
+                lambda: search.similar_cooperations(topic.first_post_id),
+                keep_if=lambda: search.backend().pending() == 0,
             )
         except search.SearchUnavailable:  # logged by the search module; nothing is kept
             text_scores = {}  # the suggestions then rest on the details alone

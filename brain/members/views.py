@@ -225,7 +225,7 @@ def delete_account():
         if attempt.done:
             # Their posts' entries in the search index name the old account: bring them up
             # to date now (the outbox only wakes the indexer for changed posts).
-            search.indexer().notify()
+            search.backend().notify()
             logout_user()
             locale_choice = session.get("locale")
             session.clear()

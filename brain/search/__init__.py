@@ -1,166 +1,86 @@
-"""Full-text search over posts (Whoosh). The only package that imports Whoosh.
+"""Full-text search over posts, through the app's backend (brain.search.interface).
 
-Public interface: ``init_app``, ``indexer()``, ``search(...)``. Writes reach the index through
-the outbox (brain.search.outbox) and the indexer (brain.search.index). Each reading function
-reads one snapshot of the index from start to end, and raises SearchUnavailable (logged here)
-when the index cannot be read at all.
+``BRAIN_SEARCH_BACKEND`` chooses it: ``whoosh`` (brain.search.whoosh_backend, the default: an
+index folder on this server) or ``postgres`` (brain.search.postgres: full-text search in the
+PostgreSQL database every server shares). Public interface: ``init_app``, ``backend()`` (keeping
+the index in step: drain, rebuild, check…) and the reading functions below. Writes reach the
+index through the outbox (brain.search.outbox).
 """
 
 from __future__ import annotations
 
-import logging
-from bisect import bisect_right
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, current_app
-from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
-from whoosh import query as q
+from sqlalchemy import Engine
 
-from brain.search import concepts, excerpts, outbox, vectors
-from brain.search.index import Indexer
-from brain.search.query import Expansion, build, parse
-from brain.search.schema import MEETING, POSTS, Fields, meeting_field
+from brain.search import outbox
+from brain.search.interface import (
+    MAX_PAGE,
+    PER_PAGE,
+    Backend,
+    Filters,
+    Hit,
+    Results,
+    SearchUnavailable,
+)
+from brain.search.whoosh_backend import WhooshBackend
 
-log = logging.getLogger(__name__)
-PER_PAGE = 20
-MAX_PAGE = 50
-
-
-class SearchUnavailable(Exception):
-    """The index could not be read (the cause is chained, and logged where it is raised)."""
-
-    message = _l("Searching is not possible at the moment. Please try again in a minute.")
-
-    def __str__(self) -> str:
-        return str(self.message)
-
-
-@dataclass
-class Filters:
-    board_ids: list[int] | None = None  # None: every board the searcher may read
-    language: str | None = None
-    author_key: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-@dataclass
-class Hit:
-    post_id: int
-    excerpt: Markup
-
-
-@dataclass
-class Results:
-    hits: list[Hit] = field(default_factory=list)
-    total: int = 0
-    page: int = 1
-    pages: int = 0
-    expansions: list[Expansion] = field(default_factory=list)
-    truncated: bool = False
-    empty_query: bool = False
-    estimated: bool = False  # total is the index's estimate, not an exact count
+__all__ = [
+    "BACKENDS",
+    "MAX_PAGE",
+    "PER_PAGE",
+    "Backend",
+    "Filters",
+    "Hit",
+    "Results",
+    "SearchUnavailable",
+    "backend",
+    "cooperation_topics",
+    "create_backend",
+    "init_app",
+    "search",
+    "similar_cooperations",
+]
+BACKENDS = ("whoosh", "postgres")
 
 
 def init_app(app: Flask) -> None:
     from brain.extensions import db
 
-    directory = app.config.get("SEARCH_INDEX_PATH") or str(Path(app.instance_path) / "search")
     with app.app_context():
         engine = db.engine
-    search_indexer = Indexer(directory, engine, app.config["SEARCH_INDEXER"])
-    app.extensions["brain_search"] = search_indexer
+    search_backend = create_backend(app, app.config["SEARCH_BACKEND"], engine)
+    app.extensions["brain_search"] = search_backend
     outbox.listen()
-    if search_indexer.mode == "thread":
+    if search_backend.mode == "thread":
         # Each worker process starts its indexer thread with its first request, so work left
         # in the outbox by a process that died is picked up without waiting for a new post.
-        app.before_request(search_indexer.start)
+        app.before_request(search_backend.start)
 
 
-def indexer() -> Indexer:
+def create_backend(app: Flask, name: str, engine: Engine) -> Backend:
+    """The backend called *name* for *app*; refuses, at startup, one this site cannot run."""
+    mode = app.config["SEARCH_INDEXER"]
+    if name == "whoosh":
+        directory = app.config.get("SEARCH_INDEX_PATH") or str(Path(app.instance_path) / "search")
+        return WhooshBackend(directory, engine, mode)
+    if name == "postgres":
+        if engine.dialect.name != "postgresql":
+            raise ValueError(
+                "BRAIN_SEARCH_BACKEND=postgres needs a PostgreSQL database (BRAIN_DATABASE_URL "
+                f"is {engine.dialect.name}): use BRAIN_SEARCH_BACKEND=whoosh"
+            )
+        # Imported here: a site searching with Whoosh needs nothing of it.
+        from brain.search.postgres import PostgresBackend
+
+        return PostgresBackend(app, engine, mode)
+    raise ValueError(f"BRAIN_SEARCH_BACKEND: {' or '.join(BACKENDS)}, not {name!r}")
+
+
+def backend() -> Backend:
+    """The current app's search backend."""
     return current_app.extensions["brain_search"]
-
-
-@contextmanager
-def _reading() -> Iterator:
-    """This thread's searcher, one snapshot for the whole block; any failure to read the
-    index is logged and becomes SearchUnavailable, for the page to say so."""
-    try:
-        with indexer().reading() as searcher:
-            yield searcher
-    except SearchUnavailable:
-        raise
-    except Exception as error:
-        log.exception("Reading the search index failed")
-        raise SearchUnavailable from error
-
-
-def _restrictions(
-    readable_board_ids: list[int], unreadable_board_ids: list[int] | None, filters: Filters
-) -> tuple[q.Query | None, q.Query | None]:
-    """(filter, mask) for Whoosh. Whoosh turns each into a set of document numbers at every
-    search by walking postings, so the costly part is kept small: a searcher who may read
-    every board gets no filter at all, one who may not gets the few unreadable boards masked
-    (when they are known), and only the optional filters (a board, a language, an author,
-    dates) become a filter."""
-    parts: list[q.Query] = []
-    mask = None
-    if filters.board_ids is not None:
-        allowed = [b for b in filters.board_ids if b in set(readable_board_ids)]
-        parts.append(q.Or([q.Term("board_id", str(b)) for b in allowed] or [q.NullQuery]))
-    elif unreadable_board_ids is None:
-        boards = readable_board_ids
-        parts.append(q.Or([q.Term("board_id", str(b)) for b in boards] or [q.NullQuery]))
-    elif unreadable_board_ids:
-        mask = q.Or([q.Term("board_id", str(b)) for b in unreadable_board_ids])
-    if filters.language:
-        parts.append(q.Term("language", filters.language))
-    if filters.author_key:
-        parts.append(q.Term("author", filters.author_key))
-    if filters.since or filters.until:
-        parts.append(q.DateRange("created", filters.since, filters.until))
-    return (q.And(parts) if parts else None), mask
-
-
-class _Highlighted:
-    """The words to mark in a hit's text, per language: the query's words in that language's
-    field, and the words of the glossary terms its concept tags stand for."""
-
-    def __init__(self, query: q.Query, fields: Fields = POSTS):
-        self._terms = [(name, text) for name, text in query.iter_all_terms() if text]
-        self._fields = fields
-        self._words: dict[str, frozenset[str]] = {}
-
-    def __call__(self, language: str) -> frozenset[str]:
-        if language not in self._words:
-            fields = self._fields
-            text_fields = {fields.text(language)}
-            tag_field = fields.concepts(language)
-            words: set[str] = set()
-            for name, text in self._terms:
-                text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
-                if name in text_fields:
-                    words.add(text)
-                elif name == tag_field:
-                    words |= concepts.words_of(text, language)
-            self._words[language] = frozenset(words)
-        return self._words[language]
-
-
-def _excerpt(hit, highlighted: _Highlighted) -> Markup:
-    text = hit.get("text", "")
-    language = hit.get("language", "und")
-    words = highlighted(language)
-    if words:
-        marked = excerpts.excerpt(text, language, words)
-        if marked is not None:
-            return marked
-    return escape(text[:240] + ("…" if len(text) > 240 else ""))
 
 
 def search(
@@ -172,103 +92,18 @@ def search(
     unreadable_board_ids: list[int] | None = None,
 ) -> Results:
     """Posts matching *text* in boards the searcher may read, best (or newest) first.
-    Passing *unreadable_board_ids* (the other boards) lets the search mask those few instead
-    of filtering on the many readable ones, which is much cheaper."""
-    parsed = parse(text)
-    query, expansions = build(parsed)
-    results = Results(page=page, expansions=expansions, truncated=parsed.truncated)
-    if query is None:
-        results.empty_query = True
-        return results
-    page = max(1, min(page, MAX_PAGE))
-    wanted, mask = _restrictions(readable_board_ids, unreadable_board_ids, filters or Filters())
-    with _reading() as searcher:
-        found = vectors.search(
-            searcher, query, page * PER_PAGE, wanted=wanted, mask=mask, newest_first=newest_first
-        )
-        results.total = found.total
-        results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
-        highlighted = _Highlighted(query)
-        for docnum in found.docnums[(page - 1) * PER_PAGE : page * PER_PAGE]:
-            stored = searcher.stored_fields(docnum)
-            results.hits.append(Hit(int(stored["post_id"]), _excerpt(stored, highlighted)))
-    return results
-
-
-# --- the Meeting Point -------------------------------------------------------------------
-
-MEETING_TEXT_LIMIT = 20_000
-SIMILAR_KEY_TERMS = 6
-SIMILAR_CANDIDATE_TERMS = 20
-COMMON_TERM_SHARE = 0.02
-COMMON_TERM_FLOOR = 20
-
-
-def _topic_reader(searcher):
-    """docnum → topic id, from the "topic" column of each segment (a segment written before
-    the column existed falls back to the stored fields). Whoosh's own reader over several
-    segments misplaces documents when some segments lack the column, so each is read here."""
-    leaves = searcher.leaf_searchers()
-    offsets = [offset for _leaf, offset in leaves]
-    columns = [
-        leaf.reader().column_reader("topic") if leaf.reader().has_column("topic") else None
-        for leaf, _offset in leaves
-    ]
-
-    def topic_of(docnum: int) -> int:
-        n = bisect_right(offsets, docnum) - 1
-        column = columns[n]
-        found = column[docnum - offsets[n]] if column is not None else 0
-        return found or int(searcher.stored_fields(docnum)["topic_id"])
-
-    return topic_of
+    Passing *unreadable_board_ids* (the other boards) lets the backend exclude those few
+    instead of filtering on the many readable ones, which is much cheaper."""
+    return backend().search(
+        text, readable_board_ids, filters, page, newest_first, unreadable_board_ids
+    )
 
 
 def cooperation_topics(text: str) -> set[int] | None:
-    """Cooperation posts whose opening post (title, description and details) matches *text*,
-    at most MEETING_TEXT_LIMIT; None when *text* holds no searchable word. Unscored: the page
-    lists by activity, so ranking every match would be wasted."""
-    query, _expansions = build(parse(text), MEETING)
-    if query is None:
-        return None
-    with _reading() as searcher:
-        topic_of = _topic_reader(searcher)
-        found = vectors.matching(searcher, query)[:MEETING_TEXT_LIMIT]
-        topics = vectors.column(searcher, "topic", found)
-        # A segment written before the "topic" column existed has 0 there.
-        older = {topic_of(int(docnum)) for docnum in found[topics == 0]}
-        return set(topics[topics != 0].tolist()) | older
+    """Meeting Point topics whose opening post matches *text* (None: no searchable word)."""
+    return backend().cooperation_topics(text)
 
 
-def similar_cooperations(opening_post_id: int, limit: int = 150) -> dict:
-    """Cooperation posts whose opening text resembles this post's: topic id → score. The
-    caller keeps those of the kinds and statuses it wants (in SQL, where that is cheap).
-
-    "More like this" done cheaply: the post's few most distinctive words, searched in the
-    Meeting Point's fields only. As in Lucene's MoreLikeThis, a word found in more than a
-    small share of cooperation posts is left out: it says little about what a post is about,
-    and matching it would walk thousands of postings."""
-    with _reading() as searcher:
-        docnum = searcher.document_number(post_id=str(opening_post_id))
-        if docnum is None:
-            return {}
-        stored = searcher.stored_fields(docnum)
-        fieldname = meeting_field(stored.get("language", "und"))
-        kinds = searcher.reader().expand_prefix("coop", "kind:")  # each post has one kind
-        posts = sum(searcher.doc_frequency("coop", kind) for kind in kinds)
-        too_common = max(COMMON_TERM_FLOOR, COMMON_TERM_SHARE * posts)
-        candidates = searcher.key_terms_from_text(
-            fieldname, stored.get("text", ""), numterms=SIMILAR_CANDIDATE_TERMS
-        )
-        key_terms = [
-            word
-            for word, _weight in candidates
-            if searcher.doc_frequency(fieldname, word) <= too_common
-        ][:SIMILAR_KEY_TERMS]
-        if not key_terms:
-            return {}
-        hits = searcher.search(
-            q.Or([q.Term(fieldname, word) for word in key_terms]), limit=limit, terms=False
-        )
-        topic_of = _topic_reader(searcher)
-        return {topic_of(hit.docnum): hit.score for hit in hits if hit.docnum != docnum}
+def similar_cooperations(opening_post_id: int, limit: int = 150) -> dict[int, float]:
+    """Meeting Point topics whose opening post resembles this one: topic id → score."""
+    return backend().similar_cooperations(opening_post_id, limit)

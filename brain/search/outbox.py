@@ -3,7 +3,8 @@
 Looking at every flush (not at ``before_commit``) sees every flushed change, including rows
 flushed early by a domain operation; the rows are inserted on the flush's connection, so they
 commit or roll back with the change itself. Once such a transaction has committed, the app's
-indexer is woken (brain.commits runs both halves, as it does for the other after-commit work).
+search backend is notified (brain.commits runs both halves, as it does for the other after-commit
+work).
 """
 
 from __future__ import annotations
@@ -68,12 +69,13 @@ def _record(session: Session) -> bool:
     return True
 
 
-def _wake_indexer() -> None:
-    indexer = current_app.extensions.get("brain_search")
-    if indexer is not None:
-        indexer.notify()
+def _notify_backend() -> None:
+    search_backend = current_app.extensions.get("brain_search")
+    if search_backend is not None:
+        search_backend.notify()
 
 
 def listen() -> None:
-    """Record changes made through any session; after such a commit, wake the app's indexer."""
-    commits.after_commits_that("search_outbox", _record, _wake_indexer, every_flush=True)
+    """Record changes made through any session; after such a commit, notify the app's search
+    backend (which applies the outbox now, in a thread, or leaves it to `brain search drain`)."""
+    commits.after_commits_that("search_outbox", _record, _notify_backend, every_flush=True)

@@ -1,0 +1,526 @@
+"""Full-text search in PostgreSQL (``BRAIN_SEARCH_BACKEND=postgres``): the index is a table of
+the database every application server shares, so any number of servers search and index.
+
+What is found is what the Whoosh backend finds, because the same code decides it: each post is
+analysed in Python by brain.search.analysis (stemming, stop words, accent folding and the
+Arabic light stemmer, per post language) and tagged by brain.search.concepts, and a query is
+read by brain.search.query (its own reader: words, "phrases", -exclusions, glossary
+expansion). Only the matching, the ranking and the counting happen in PostgreSQL: the analysed
+words become a ``tsvector`` and the query a ``tsquery`` (brain.search.postgres_terms), answered
+by a GIN index, ranked by ``ts_rank`` and counted exactly. PostgreSQL's own configurations
+(``french`` + ``unaccent``…) stem differently from Snowball-with-our-rules, know nothing of the
+glossary tags, and would have made the two backends find different posts; they would also have
+needed the ``unaccent`` extension, which only a superuser can create.
+
+The table is kept in step by the same outbox as Whoosh (brain.search.outbox): a post's change
+and its outbox row commit together, and any server's drain applies it. Applying in the writer's
+transaction instead would make every post pay for analysis and tagging, and a failure there
+would refuse the post itself. Drains take outbox rows ``FOR UPDATE SKIP LOCKED`` (several
+servers drain at once, none waits for another) and a lock per post, taken before the post is
+read, so two drains of one post apply its changes in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from multiprocessing import get_context
+
+from flask import Flask
+from markupsafe import Markup, escape
+from sqlalchemy import (
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, REAL, TSQUERY
+from sqlalchemy.orm import Session, joinedload
+
+from brain.models import Post, SearchOutbox, Topic
+from brain.permissions import is_public_post, public_post_clause
+from brain.search import concepts, excerpts
+from brain.search.analysis import analysed
+from brain.search.interface import MAX_PAGE, PER_PAGE, Filters, Hit, Results, SearchUnavailable
+from brain.search.postgres_rows import (
+    UPSERT,
+    document,
+    search_posts,
+    search_state,
+    stamp,
+    with_words,
+)
+from brain.search.postgres_terms import RANK_WEIGHTS, Translated, quoted, translate
+from brain.search.query import build, parse
+from brain.search.schema import LANGUAGES, MEETING, language_of
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+WORDS_INDEX = "ix_search_posts_words"  # migration 0016
+REBUILD_BATCH = 1_000
+# The first key of the per-post locks drains take (pg_advisory_xact_lock(key, post id)).
+LOCK_SPACE = 0x5EA2C4
+# As the Whoosh backend's (brain.search.whoosh_backend): the Meeting Point's limits.
+MEETING_TEXT_LIMIT = 20_000
+SIMILAR_KEY_TERMS = 6
+SIMILAR_CANDIDATE_TERMS = 20
+COMMON_TERM_SHARE = 0.02
+COMMON_TERM_FLOOR = 20
+
+t = search_posts.c
+_indexable_rows = public_post_clause()
+
+
+def _matches(tsquery: str):
+    return t.words.op("@@")(cast(literal(tsquery), TSQUERY))
+
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _restrictions(
+    readable_board_ids: list[int], unreadable_board_ids: list[int] | None, filters: Filters
+) -> list:
+    """The searcher's boards (the few unreadable ones masked, when they are known) and the
+    optional filters, as the Whoosh backend reads them."""
+    found = []
+    if filters.board_ids is not None:
+        allowed = [b for b in filters.board_ids if b in set(readable_board_ids)]
+        found.append(t.board_id.in_(allowed))
+    elif unreadable_board_ids is None:
+        found.append(t.board_id.in_(readable_board_ids))
+    elif unreadable_board_ids:
+        found.append(t.board_id.not_in(unreadable_board_ids))
+    if filters.language:
+        found.append(t.language == filters.language)
+    if filters.author_key:
+        found.append(t.author == filters.author_key)
+    if filters.since:
+        found.append(t.created >= _naive_utc(filters.since))
+    if filters.until:
+        found.append(t.created <= _naive_utc(filters.until))
+    return found
+
+
+def _rank(translated: Translated):
+    """``ts_rank`` of the wanted lexemes of the post's language, times that language's boost:
+    the typed language's words and concepts count fully, the glossary's equivalents in the
+    other languages EXPANSION_BOOST; a narrower concept's tags weigh NARROWER_BOOST (their
+    label, brain.search.postgres_terms).
+
+    Every match is ranked, for the order and the exact total, so ranking must cost little a
+    post: not ``ts_rank_cd``, whose covers over a query of phrases and proximity alternatives
+    cost ~20 µs a post where ``ts_rank`` of the lexemes costs ~1.5 µs; one ``tsvector`` read
+    a post (a boost found by matching parts of the query again read it once a part); and only
+    the lexemes the post's language can have (a post has no other: ~10 % faster)."""
+    weights = cast(literal(RANK_WEIGHTS), ARRAY(REAL))
+    by_language = translated.wanted_by_language()
+
+    def score(language: str):
+        query = cast(literal(" | ".join(sorted(by_language[language]))), TSQUERY)
+        boost = translated.boosts.get(language, 1.0)  # narrower concepts only: their label
+        return func.ts_rank(weights, t.words, query, 1) * literal(boost)
+
+    named = [language for language in by_language if language != "und"]
+    # A post in a language that is not one of LANGUAGES is analysed as "und".
+    return case(
+        *[(t.language == language, score(language)) for language in named],
+        else_=score("und") if "und" in by_language else literal(0.0),
+    )
+
+
+class _Highlighted:
+    """The words to mark in a hit's text, per language (as the Whoosh backend marks them):
+    the query's words in that language, and the words of the terms its concept tags stand
+    for."""
+
+    def __init__(self, translated: Translated):
+        self._terms = translated.highlighted
+        self._words: dict[str, frozenset[str]] = {}
+
+    def __call__(self, language: str) -> frozenset[str]:
+        if language not in self._words:
+            analysed_as = language_of(language)
+            words: set[str] = set()
+            for term_language, tag, term in self._terms:
+                if term_language != analysed_as:
+                    continue
+                words |= concepts.words_of(term, language) if tag else {term}
+            self._words[language] = frozenset(words)
+        return self._words[language]
+
+
+def _excerpt(row, highlighted: _Highlighted) -> Markup:
+    words = highlighted(row.language)
+    if words:
+        marked = excerpts.excerpt(row.text, row.language, words)
+        if marked is not None:
+            return marked
+    return escape(row.text[:240] + ("…" if len(row.text) > 240 else ""))
+
+
+def _bo1(in_text: int, in_collection: int, documents: int) -> float:
+    """Whoosh's Bo1 weight of a word (brain.search.whoosh_backend's key terms), with the
+    number of posts that have the word standing in for its number of occurrences."""
+    f = in_collection / max(documents, 1)
+    return in_text * math.log2((1.0 + f) / f) + math.log2(1.0 + f)
+
+
+class PostgresBackend:
+    """brain.search.interface.Backend over the ``search_posts`` table."""
+
+    name = "postgres"
+
+    def __init__(self, app: Flask | None, engine, mode: str = "thread"):
+        self.engine = engine  # tests swap it for one transaction's
+        self.mode = mode
+        self._wake = threading.Event()
+        self._thread_pid: int | None = None
+        self._start_lock = threading.Lock()
+
+    # -- reading -------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator:
+        try:
+            with self.engine.connect() as connection:
+                # The planner prices a tsvector match like any operator, and prefers reading
+                # the whole table to the GIN index as soon as a word is common: 62 ms where
+                # the index takes 4 (20,000 posts, a word in 15 % of them).
+                connection.execute(text("SET LOCAL enable_seqscan = off"))
+                yield connection
+        except SearchUnavailable:
+            raise
+        except Exception as error:
+            log.exception("Reading the search table failed")
+            raise SearchUnavailable from error
+
+    def search(
+        self,
+        text: str,
+        readable_board_ids: list[int],
+        filters: Filters | None = None,
+        page: int = 1,
+        newest_first: bool = False,
+        unreadable_board_ids: list[int] | None = None,
+    ) -> Results:
+        parsed = parse(text)
+        query, expansions = build(parsed)
+        results = Results(page=page, expansions=expansions, truncated=parsed.truncated)
+        if query is None:
+            results.empty_query = True
+            return results
+        page = max(1, min(page, MAX_PAGE))
+        translated = translate(query)
+        where = and_(
+            _matches(translated.match),
+            *_restrictions(readable_board_ids, unreadable_board_ids, filters or Filters()),
+        )
+        # Each match's rank is computed once, as it is read: kept as a column of a subquery
+        # (OFFSET 0 keeps PostgreSQL from merging it into the counting query), the count's
+        # window buffers narrow rows instead of every match's words.
+        if newest_first:
+            matches = select(t.post_id, t.created).where(where).offset(0).subquery()
+            order = (matches.c.created.desc(), matches.c.post_id.desc())
+        else:
+            rank = _rank(translated).label("rank")
+            matches = select(t.post_id, t.created, rank).where(where).offset(0).subquery()
+            order = (matches.c.rank.desc(), matches.c.created.desc(), matches.c.post_id.desc())
+        found = (
+            select(matches.c.post_id, func.count().over().label("total"))
+            .order_by(*order)
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
+        )
+        with self._reading() as connection:
+            rows = connection.execute(found).all()
+            if rows:
+                results.total = rows[0].total
+            elif page > 1:  # past the last page: the count alone
+                results.total = connection.scalar(select(func.count()).where(where)) or 0
+            shown = {}
+            if rows:
+                stored = select(t.post_id, t.language, t.text).where(
+                    t.post_id.in_([row.post_id for row in rows])
+                )
+                shown = {row.post_id: row for row in connection.execute(stored)}
+        results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
+        highlighted = _Highlighted(translated)
+        for row in rows:
+            if row.post_id in shown:
+                results.hits.append(Hit(row.post_id, _excerpt(shown[row.post_id], highlighted)))
+        return results
+
+    # -- the Meeting Point ---------------------------------------------------------------
+
+    def cooperation_topics(self, text: str) -> set[int] | None:
+        """Cooperation posts whose opening post matches *text* (at most
+        MEETING_TEXT_LIMIT), unscored; None when *text* holds no searchable word."""
+        query, _expansions = build(parse(text), MEETING)
+        if query is None:
+            return None
+        found = (
+            select(t.topic_id)
+            .where(t.cooperation, _matches(translate(query).match))
+            .limit(MEETING_TEXT_LIMIT)
+        )
+        with self._reading() as connection:
+            return set(connection.scalars(found))
+
+    def similar_cooperations(self, opening_post_id: int, limit: int = 150) -> dict[int, float]:
+        """Cooperation posts whose opening text resembles this post's: its few most
+        distinctive words (Bo1, as Whoosh's key terms), leaving out those found in more than
+        a small share of cooperation posts, searched among cooperation posts."""
+        with self._reading() as connection:
+            row = connection.execute(
+                select(t.language, t.text).where(t.post_id == opening_post_id)
+            ).first()
+            if row is None:
+                return {}
+            language = language_of(row.language)
+            in_text = Counter(word for word, _position in analysed(row.text, language))
+            if not in_text:
+                return {}
+            words = sorted(in_text)
+            lexemes = [quoted(f"{language}:{word}") for word in words]
+            counted = connection.execute(
+                text(
+                    """
+                    SELECT w.n, (SELECT count(*) FROM search_posts s
+                                 WHERE s.cooperation AND s.words @@ CAST(w.q AS tsquery))
+                    FROM unnest(CAST(:lexemes AS text[])) WITH ORDINALITY AS w(q, n)
+                    """
+                ),
+                {"lexemes": lexemes},
+            ).all()
+            posts_with = {words[n - 1]: count for n, count in counted}
+            cooperations = connection.scalar(select(func.count()).where(t.cooperation)) or 0
+            documents = connection.scalar(select(func.count()).select_from(search_posts)) or 0
+            too_common = max(COMMON_TERM_FLOOR, COMMON_TERM_SHARE * cooperations)
+            candidates = sorted(
+                (-_bo1(in_text[word], posts_with[word], documents), word)
+                for word in words
+                if posts_with[word]
+            )[:SIMILAR_CANDIDATE_TERMS]
+            key_terms = [w for _score, w in candidates if posts_with[w] <= too_common]
+            key_terms = key_terms[:SIMILAR_KEY_TERMS]
+            if not key_terms:
+                return {}
+            query = " | ".join(quoted(f"{language}:{word}") for word in key_terms)
+            score = func.ts_rank_cd(t.words, cast(literal(query), TSQUERY))
+            hits = connection.execute(
+                select(t.topic_id, score.label("score"))
+                .where(t.cooperation, _matches(query), t.post_id != opening_post_id)
+                .order_by(score.desc(), t.post_id)
+                .limit(limit)
+            ).all()
+        return {hit.topic_id: float(hit.score) for hit in hits}
+
+    # -- keeping in step -----------------------------------------------------------------
+
+    def notify(self) -> None:
+        if self.mode == "sync":
+            self.drain(blocking=True)
+        elif self.mode == "thread":
+            self.start()
+            self._wake.set()
+
+    def start(self) -> None:
+        """Start this process's indexing thread (once per process: threads do not survive
+        fork). Every server may run one: drains share the outbox."""
+        if self.mode != "thread" or self._thread_pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._thread_pid == os.getpid():
+                return
+            self._thread_pid = os.getpid()
+        self._wake.set()  # a first pass replays whatever an earlier process left behind
+        thread = threading.Thread(target=self._run, name="brain-search-indexer", daemon=True)
+        thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._queue_outdated()
+        except Exception:
+            log.exception("queueing posts analysed by an older version failed")
+        while True:
+            self._wake.wait(timeout=5.0)
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:  # keep the thread alive; the outbox keeps the work
+                log.exception("search indexing failed; will retry")
+                time.sleep(1.0)
+
+    def pending(self) -> int:
+        with Session(self.engine) as session:
+            return session.scalar(select(func.count(SearchOutbox.id))) or 0
+
+    def drain(self, blocking: bool = False) -> int:
+        """Apply the outbox; how many posts were (re)indexed or removed. Rows another drain
+        holds are skipped (it applies them), unless *blocking*: then they are waited for."""
+        applied = 0
+        while True:
+            with Session(self.engine) as session:
+                claimed = session.execute(
+                    select(SearchOutbox.id, SearchOutbox.post_id)
+                    .order_by(SearchOutbox.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=not blocking)
+                ).all()
+                if not claimed:
+                    return applied
+                post_ids = sorted({row.post_id for row in claimed})
+                self._apply(session, post_ids)
+                session.execute(
+                    delete(SearchOutbox).where(SearchOutbox.id.in_([row.id for row in claimed]))
+                )
+                session.commit()
+                applied += len(post_ids)
+
+    def _apply(self, session: Session, post_ids: list[int]) -> None:
+        # One post's lock, in post order (no deadlock), before reading it: a drain that
+        # follows another on the same post reads what the other's commit left.
+        session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(:space, id) FROM "
+                "(SELECT id FROM unnest(CAST(:ids AS integer[])) AS id ORDER BY id) AS posts"
+            ),
+            {"space": LOCK_SPACE, "ids": post_ids},
+        )
+        posts = session.scalars(
+            select(Post)
+            .options(
+                joinedload(Post.author),
+                joinedload(Post.topic).selectinload(Topic.cooperation),
+            )
+            .where(Post.id.in_(post_ids))
+        ).all()
+        rows = [with_words(document(post)) for post in posts if is_public_post(post)]
+        kept = {row["post_id"] for row in rows}
+        gone = [post_id for post_id in post_ids if post_id not in kept]
+        if gone:
+            session.execute(delete(search_posts).where(t.post_id.in_(gone)))
+        if rows:
+            session.execute(UPSERT, rows)
+
+    def _queue_outdated(self, always: bool = False) -> int:
+        """Queue the posts whose words an older analysis or glossary made (as the Whoosh
+        backend does when it opens an older index); until then they are found as before.
+        Unless *always*, only when the stamps kept in ``search_state`` are not this
+        version's: every server's first drain asks, one of them looks through the table."""
+        current = [stamp(language) for language in LANGUAGES]
+        kept = ",".join(current)
+        with Session(self.engine) as session:
+            state = search_state.c
+            found = session.scalar(
+                select(state.value).where(state.name == "analysed").with_for_update()
+            )
+            if found == kept and not always:
+                return 0
+            queued = session.scalars(
+                insert(SearchOutbox)
+                .from_select(["post_id"], select(t.post_id).where(t.analysed.not_in(current)))
+                .returning(SearchOutbox.id)
+            ).all()
+            self._keep_stamps(session)
+            session.commit()
+        return len(queued)
+
+    @staticmethod
+    def _keep_stamps(session: Session) -> None:
+        kept = ",".join(stamp(language) for language in LANGUAGES)
+        session.execute(
+            text(
+                "INSERT INTO search_state (name, value) VALUES ('analysed', :kept) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+            ),
+            {"kept": kept},
+        )
+
+    # -- whole-table operations ----------------------------------------------------------
+
+    def rebuild(self, progress: Callable[[int], None] | None = None, procs: int = 1) -> int:
+        """Index every post from scratch, in one transaction: searches read the old rows
+        until it commits. With *procs* > 1 the analysis runs in that many processes."""
+        count = 0
+        pool = ProcessPoolExecutor(procs, mp_context=get_context("fork")) if procs > 1 else None
+        try:
+            with Session(self.engine) as session:
+                session.execute(delete(SearchOutbox))
+                session.execute(delete(search_posts))
+                self._keep_stamps(session)
+                query = (
+                    select(Post)
+                    .join(Post.topic)
+                    .options(
+                        joinedload(Post.author),
+                        joinedload(Post.topic).selectinload(Topic.cooperation),
+                    )
+                    .where(_indexable_rows)
+                    .order_by(Post.id)
+                    .execution_options(yield_per=REBUILD_BATCH)
+                )
+                for posts in session.scalars(query).partitions():
+                    documents = [document(post) for post in posts]
+                    if pool is None:
+                        rows = [with_words(row) for row in documents]
+                    else:
+                        rows = list(pool.map(with_words, documents, chunksize=50))
+                    session.execute(UPSERT, rows)
+                    count += len(rows)
+                    if progress is not None:
+                        progress(len(rows))
+                session.commit()
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        self.optimize()
+        return count
+
+    def check(self) -> dict[str, list[int]]:
+        """Drift between the posts and the table; posts analysed by an older version are
+        queued first, and so reported as pending."""
+        self._queue_outdated(always=True)
+        with Session(self.engine) as session:
+            expected = set(session.scalars(select(Post.id).join(Post.topic).where(_indexable_rows)))
+            pending = set(session.scalars(select(SearchOutbox.post_id)))
+            indexed = set(session.scalars(select(t.post_id)))
+        return {
+            "missing": sorted(expected - indexed - pending),
+            "stale": sorted(indexed - expected - pending),
+            "pending": sorted(pending),
+        }
+
+    def optimize(self) -> None:
+        """Merge the GIN index's pending entries and refresh the planner's statistics."""
+        with Session(self.engine) as session:
+            session.execute(
+                text("SELECT gin_clean_pending_list('ix_search_posts_words'::regclass)")
+            )
+            session.execute(text("ANALYZE search_posts"))
+            session.commit()
+
+    def clear(self) -> None:
+        """Empty the table and the outbox (tests, restores)."""
+        with Session(self.engine) as session:
+            session.execute(delete(SearchOutbox))
+            session.execute(delete(search_posts))
+            session.commit()

@@ -1,0 +1,210 @@
+"""What only the PostgreSQL search backend has: its table (made by a migration on PostgreSQL
+only), drains that share the outbox between servers, positions and limits of ``tsvector``, and
+query text that must never reach PostgreSQL's parser. The behaviour both backends share is
+tested in tests/test_search*.py, once per backend."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import create_engine, inspect, select, text, update
+from sqlalchemy.orm import Session
+
+from brain.extensions import db
+from brain.models import SearchOutbox
+from tests.factories import make_board, make_reply, make_topic, make_user, opening_post
+
+postgres = pytest.mark.parametrize("search_backend", ["postgres"], indirect=True)
+
+
+@pytest.fixture
+def writer(app, search_backend):
+    return make_user(username="writer")
+
+
+def found(backend, words: str, boards: list[int]) -> list[int]:
+    return [hit.post_id for hit in backend.search(words, boards).hits]
+
+
+def test_the_table_exists_on_postgresql_only(app):
+    with app.app_context():
+        tables = inspect(db.engine).get_table_names()
+        postgresql = db.engine.dialect.name == "postgresql"
+    assert ("search_posts" in tables) == postgresql
+
+
+@postgres
+def test_a_phrase_never_runs_across_a_sentence_end(writer, app, search_backend):
+    board = make_board()
+    across = make_topic(
+        board=board, author=writer, title="Notes", body="We met the bakers. Weavers came."
+    )
+    inside = make_topic(board=board, author=writer, title="More", body="Bakers weavers came.")
+    assert found(search_backend, '"bakers weavers"', [board.id]) == [inside.first_post_id]
+    assert set(found(search_backend, "bakers weavers", [board.id])) == {
+        across.first_post_id,
+        inside.first_post_id,
+    }
+
+
+@postgres
+def test_a_long_post_is_found_by_its_last_words(writer, app, search_backend):
+    board = make_board()
+    # Whoosh's positions would reach 45,000; PostgreSQL keeps them up to 16,383.
+    sentences = " ".join(f"Number {n} is here." for n in range(900))
+    topic = make_topic(
+        board=board, author=writer, title="Long", body=f"{sentences} Zanzibar weavers met."
+    )
+    assert found(search_backend, '"zanzibar weavers"', [board.id]) == [topic.first_post_id]
+
+
+@postgres
+def test_a_word_too_long_for_postgresql_leaves_the_rest_of_the_post_searchable(
+    writer, app, search_backend
+):
+    board = make_board()
+    topic = make_topic(
+        board=board, author=writer, title="Odd", body=f"{'x' * 3_000} and a beekeeper"
+    )
+    assert found(search_backend, "beekeeper", [board.id]) == [topic.first_post_id]
+    assert found(search_backend, "x" * 290, [board.id]) == []
+
+
+HOSTILE = [
+    "\x00",
+    "co\x00op",
+    "\ud800 cooperative",
+    "cooperative " * 10_000,
+    "& | ! <-> ( ) : *",
+    "'\\'' \\ '' '",
+    "!cooperative",
+    "-cooperative",
+    '""""',
+    "a:* & b:A",
+    "(" * 1_000 + "cooperative" + ")" * 1_000,
+]
+
+
+@postgres
+@pytest.mark.parametrize("words", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_query_text_gets_results_or_none(writer, search_backend, words):
+    board = make_board()
+    make_topic(board=board, author=writer, title="Cooperatives", body="A cooperative bakery.")
+    results = search_backend.search(words, [board.id], page=10**9)
+    assert results.total in (0, 1)
+
+
+@postgres
+@pytest.mark.parametrize("raw", ["%00", "co%00op", "%ED%A0%80+cooperative", "%FF%FE"])
+def test_undecodable_query_text_gets_a_page(writer, client, search_backend, raw):
+    make_topic(board=make_board(), author=writer, title="Bakery", body="A cooperative bakery.")
+    assert client.get(f"/search?q={raw}").status_code in (200, 400)
+
+
+@postgres
+def test_operators_in_query_text_are_words_not_operators(writer, app, search_backend):
+    board = make_board()
+    bakery = make_topic(board=board, author=writer, title="Bakery", body="A cooperative bakery.")
+    assert found(search_backend, "cooperative & !bakery", [board.id]) == [bakery.first_post_id]
+    assert found(search_backend, "cooperative | zebra", [board.id]) == []
+
+
+@postgres
+def test_check_queues_posts_analysed_by_another_version(writer, app, search_backend):
+    board = make_board()
+    topic = make_topic(board=board, author=writer, title="Bakery", body="A cooperative bakery.")
+    with app.app_context():
+        db.session.execute(text("UPDATE search_posts SET analysed = 'older'"))
+        db.session.commit()
+    assert search_backend.check()["pending"] == [topic.first_post_id]
+    search_backend.drain(blocking=True)
+    assert search_backend.check() == {"missing": [], "stale": [], "pending": []}
+
+
+@postgres
+@pytest.mark.commits
+def test_two_servers_drain_one_outbox_together_and_lose_nothing(app, search_backend):
+    board = make_board()
+    author = make_user()
+    search_backend.mode = "off"  # the posts wait in the outbox
+    topic = make_topic(board=board, author=author, title="Harvest", body="Apiary one.")
+    for n in range(99):
+        make_reply(parent=opening_post(topic), author=author, body=f"Apiary {n} again.")
+    with app.app_context():
+        assert db.session.scalar(select(SearchOutbox.id).limit(1)) is not None
+    engines = [create_engine(search_backend.engine.url, **_options(app)) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    applied: list[int] = []
+
+    def drain(engine) -> None:
+        server = type(search_backend)(None, engine, "off")
+        barrier.wait()
+        applied.append(server.drain())
+
+    threads = [threading.Thread(target=drain, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for engine in engines:
+        engine.dispose()
+    assert sum(applied) == 100  # each post applied by one of them, none twice
+    assert search_backend.check() == {"missing": [], "stale": [], "pending": []}
+    assert search_backend.search("apiary", [board.id]).total == 100
+
+
+@postgres
+@pytest.mark.commits
+def test_a_drain_waits_for_another_drain_of_the_same_post(writer, app, search_backend):
+    """Two outbox rows of one post, held by two drains: the later edit is what stays."""
+    board = make_board()
+    search_backend.mode = "off"
+    topic = make_topic(board=board, author=writer, title="Hives", body="Original words.")
+    post_id = topic.first_post_id
+    engine = create_engine(search_backend.engine.url, **_options(app))
+    first = Session(engine)
+    claimed = first.execute(
+        select(SearchOutbox.id).with_for_update(skip_locked=True).limit(1)
+    ).scalar_one()
+    search_backend._apply(first, [post_id])  # holds the post's lock, reads the old words
+    with app.app_context():
+        db.session.execute(
+            update(db.metadata.tables["posts"])
+            .where(db.metadata.tables["posts"].c.id == post_id)
+            .values(body_html="<p>Edited words.</p>", body_source="Edited words.")
+        )
+        db.session.add(SearchOutbox(post_id=post_id))
+        db.session.commit()
+    second = threading.Thread(target=search_backend.drain)
+    second.start()  # skips the first row, waits for the post's lock
+    second.join(timeout=1)
+    assert second.is_alive()
+    first.execute(SearchOutbox.__table__.delete().where(SearchOutbox.id == claimed))
+    first.commit()
+    second.join(timeout=30)
+    first.close()
+    engine.dispose()
+    assert found(search_backend, "edited", [board.id]) == [post_id]
+    assert found(search_backend, "original", [board.id]) == []
+
+
+def _options(app) -> dict:
+    options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    return {"connect_args": options.get("connect_args", {})}
+
+
+@postgres
+def test_a_new_analysis_queues_the_posts_once_on_each_servers_first_drain(
+    writer, app, search_backend
+):
+    board = make_board()
+    topic = make_topic(board=board, author=writer, title="Bakery", body="A cooperative bakery.")
+    with app.app_context():
+        db.session.execute(text("UPDATE search_posts SET analysed = 'older'"))
+        db.session.execute(text("UPDATE search_state SET value = 'older'"))
+        db.session.commit()
+        assert search_backend._queue_outdated() == 1
+        assert search_backend._queue_outdated() == 0  # the stamps are this version's now
+        queued = db.session.scalars(select(SearchOutbox.post_id)).all()
+    assert queued == [topic.first_post_id]
