@@ -158,6 +158,7 @@ class Notification(db.Model):
         Index(
             "ix_notifications_unread",
             "user_id",
+            "post_id",
             sqlite_where=text("read_at IS NULL"),
             postgresql_where=text("read_at IS NULL"),
         ),
