@@ -159,7 +159,11 @@ def _read_the_counter_first() -> None:
     """Read the content counter before anything else of the request: what the page then
     reads is at least as new as the value it is kept under. Read later (after the topic, say),
     a change another process commits in between would be rendered old and kept as new."""
-    if request.method in ("GET", "HEAD") and current_app.config["PAGE_CACHE_SECONDS"]:
+    if (
+        request.method in ("GET", "HEAD")
+        and request.endpoint != "static"  # (files: no page, nothing kept)
+        and current_app.config["PAGE_CACHE_SECONDS"]
+    ):
         # A member's row comes with the counter, in one query (brain.auth.load_user).
         current_user._get_current_object()
         fragments.content_version()
