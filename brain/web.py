@@ -449,8 +449,8 @@ RELATIVE_THRESHOLD = 0.85  # Babel's
 
 @lru_cache(maxsize=4096)
 def _relative(unit: str, value: int, future: bool, locale: str) -> str:
-    """"3 minutes ago", "in 2 days": Babel's wording of *value* *units*, kept (it costs ~0.1
-    ms, and a page of posts or topics would word twenty of them)."""
+    """Babel's wording of *value* *units* ("3 minutes ago", "in 2 days"), kept: it costs ~0.1
+    ms, and a page of posts or topics would word twenty of them."""
     per_unit = dict(babel_dates.TIMEDELTA_UNITS)[unit]
     return babel_dates.format_timedelta(
         value * per_unit if future else -value * per_unit,

@@ -585,9 +585,13 @@ def test_the_bell_counts_up_to_99_then_says_more(client, forum):
         with database() as session:
             session.add_all(
                 Notification(
-                    user_id=forum["amina"].id, kind=Kind.REPLY, key=f"test:{start + n}",
-                    actor_id=forum["bruno"].id, post_id=post.id, topic_id=post.topic_id,
-                )  # fmt: skip
+                    user_id=forum["amina"].id,
+                    kind=Kind.REPLY,
+                    key=f"test:{start + n}",
+                    actor_id=forum["bruno"].id,
+                    post_id=post.id,
+                    topic_id=post.topic_id,
+                )
                 for n in range(count)
             )
             session.commit()
