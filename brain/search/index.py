@@ -15,13 +15,12 @@ import os
 import re
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, joinedload
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
@@ -33,6 +32,7 @@ from brain.models import Cooperation, Post, SearchOutbox, Topic
 from brain.permissions import is_public_post, public_post_clause
 from brain.search import concepts, glossary
 from brain.search.analysis import ANALYSIS_VERSION, ANALYSIS_VERSIONS
+from brain.search.outbox import Follower
 from brain.search.schema import (
     MEETING_FIELDS,
     build_schema,
@@ -157,7 +157,7 @@ def _file_lock(path: Path, blocking: bool) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class Indexer:
+class Indexer(Follower):
     """Owns one app's index folder: opening it, applying the outbox, rebuilding, checking."""
 
     def __init__(self, directory: str, engine, mode: str = "thread"):
@@ -168,9 +168,7 @@ class Indexer:
         self._process_lock = threading.Lock()
         self._open_lock = threading.Lock()
         self._holding = threading.local()  # how deep this thread is in the file lock
-        self._wake = threading.Event()
-        self._thread_pid: int | None = None
-        self._start_lock = threading.Lock()
+        self._follow_init()
         self._local = threading.local()
         self._epoch = 0  # bumped when the index is replaced (rebuild, clear)
         self._files = OpenFiles(self.directory)  # what this process's searchers read
@@ -355,41 +353,6 @@ class Indexer:
             held.close()
 
     # -- applying the outbox -------------------------------------------------------------
-
-    def notify(self) -> None:
-        """Called after a commit that enqueued changes."""
-        if self.mode == "sync":
-            self.drain(blocking=True)
-        elif self.mode == "thread":
-            self.start()
-            self._wake.set()
-
-    def start(self) -> None:
-        """Start this process's indexer thread (once per process: threads do not survive fork)."""
-        if self._thread_pid == os.getpid():
-            return
-        # A threaded worker's first requests arrive together: only one of them starts it.
-        with self._start_lock:
-            if self._thread_pid == os.getpid():
-                return
-            self._thread_pid = os.getpid()
-        self._wake.set()  # a first pass replays whatever an earlier process left behind
-        thread = threading.Thread(target=self._run, name="brain-search-indexer", daemon=True)
-        thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(timeout=5.0)
-            self._wake.clear()
-            try:
-                self.drain()
-            except Exception:  # keep the thread alive; the outbox keeps the work
-                log.exception("search indexing failed; will retry")
-                time.sleep(1.0)
-
-    def pending(self) -> int:
-        with Session(self.engine) as session:
-            return session.scalar(select(func.count(SearchOutbox.id))) or 0
 
     def drain(self, blocking: bool = False) -> int:
         """Apply the outbox to the index; returns how many posts were (re)indexed or removed.

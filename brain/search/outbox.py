@@ -9,12 +9,19 @@ work).
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
+
 from flask import current_app
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from brain import commits
 from brain.models import Cooperation, CooperationTag, Post, SearchOutbox, Topic
+
+log = logging.getLogger(__name__)
 
 # Attributes whose change alters what search shows for a post or a topic's posts.
 _POST_FIELDS = ("body_source", "deleted_at", "hidden_at", "language", "topic_id")
@@ -79,3 +86,65 @@ def listen() -> None:
     """Record changes made through any session; after such a commit, notify the app's search
     backend (which applies the outbox now, in a thread, or leaves it to `brain search drain`)."""
     commits.after_commits_that("search_outbox", _record, _notify_backend, every_flush=True)
+
+
+class Follower:
+    """How a backend keeps in step with the outbox, whatever its engine: at once after each
+    commit ("sync"), in a thread of each process woken by commits ("thread"), or only when
+    ``drain`` is called ("off"). A backend sets ``engine`` and ``mode``, calls
+    ``_follow_init()`` and implements ``drain``; ``_first_pass`` runs once per thread."""
+
+    engine = None
+    mode = "thread"
+
+    def _follow_init(self) -> None:
+        self._wake = threading.Event()
+        self._thread_pid: int | None = None
+        self._start_lock = threading.Lock()
+
+    def drain(self, blocking: bool = False) -> int:
+        raise NotImplementedError
+
+    def _first_pass(self) -> None:
+        """Work the thread does once before following the outbox (nothing by default)."""
+
+    def notify(self) -> None:
+        """Called after a commit that enqueued changes."""
+        if self.mode == "sync":
+            self.drain(blocking=True)
+        elif self.mode == "thread":
+            self.start()
+            self._wake.set()
+
+    def start(self) -> None:
+        """Start this process's indexing thread (once per process: threads do not survive
+        fork)."""
+        if self.mode != "thread" or self._thread_pid == os.getpid():
+            return
+        # A threaded worker's first requests arrive together: only one of them starts it.
+        with self._start_lock:
+            if self._thread_pid == os.getpid():
+                return
+            self._thread_pid = os.getpid()
+        self._wake.set()  # a first pass replays whatever an earlier process left behind
+        thread = threading.Thread(target=self._run, name="brain-search-indexer", daemon=True)
+        thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._first_pass()
+        except Exception:
+            log.exception("the search indexer's first pass failed")
+        while True:
+            self._wake.wait(timeout=5.0)
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:  # keep the thread alive; the outbox keeps the work
+                log.exception("search indexing failed; will retry")
+                time.sleep(1.0)
+
+    def pending(self) -> int:
+        """Posts waiting in the outbox."""
+        with Session(self.engine) as session:
+            return session.scalar(select(func.count(SearchOutbox.id))) or 0

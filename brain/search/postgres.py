@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -55,6 +52,7 @@ from brain.permissions import is_public_post, public_post_clause
 from brain.search import concepts, excerpts
 from brain.search.analysis import analysed
 from brain.search.interface import MAX_PAGE, PER_PAGE, Filters, Hit, Results, SearchUnavailable
+from brain.search.outbox import Follower
 from brain.search.postgres_rows import (
     UPSERT,
     document,
@@ -183,7 +181,7 @@ def _bo1(in_text: int, in_collection: int, documents: int) -> float:
     return in_text * math.log2((1.0 + f) / f) + math.log2(1.0 + f)
 
 
-class PostgresBackend:
+class PostgresBackend(Follower):
     """brain.search.interface.Backend over the ``search_posts`` table."""
 
     name = "postgres"
@@ -191,9 +189,7 @@ class PostgresBackend:
     def __init__(self, app: Flask | None, engine, mode: str = "thread"):
         self.engine = engine  # tests swap it for one transaction's
         self.mode = mode
-        self._wake = threading.Event()
-        self._thread_pid: int | None = None
-        self._start_lock = threading.Lock()
+        self._follow_init()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -335,44 +331,6 @@ class PostgresBackend:
 
     # -- keeping in step -----------------------------------------------------------------
 
-    def notify(self) -> None:
-        if self.mode == "sync":
-            self.drain(blocking=True)
-        elif self.mode == "thread":
-            self.start()
-            self._wake.set()
-
-    def start(self) -> None:
-        """Start this process's indexing thread (once per process: threads do not survive
-        fork). Every server may run one: drains share the outbox."""
-        if self.mode != "thread" or self._thread_pid == os.getpid():
-            return
-        with self._start_lock:
-            if self._thread_pid == os.getpid():
-                return
-            self._thread_pid = os.getpid()
-        self._wake.set()  # a first pass replays whatever an earlier process left behind
-        thread = threading.Thread(target=self._run, name="brain-search-indexer", daemon=True)
-        thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._queue_outdated()
-        except Exception:
-            log.exception("queueing posts analysed by an older version failed")
-        while True:
-            self._wake.wait(timeout=5.0)
-            self._wake.clear()
-            try:
-                self.drain()
-            except Exception:  # keep the thread alive; the outbox keeps the work
-                log.exception("search indexing failed; will retry")
-                time.sleep(1.0)
-
-    def pending(self) -> int:
-        with Session(self.engine) as session:
-            return session.scalar(select(func.count(SearchOutbox.id))) or 0
-
     def drain(self, blocking: bool = False) -> int:
         """Apply the outbox; how many posts were (re)indexed or removed. Rows another drain
         holds are skipped (it applies them), unless *blocking*: then they are waited for."""
@@ -420,6 +378,10 @@ class PostgresBackend:
             session.execute(delete(search_posts).where(t.post_id.in_(gone)))
         if rows:
             session.execute(UPSERT, rows)
+
+    def _first_pass(self) -> None:
+        """Posts analysed by an older version go back in the outbox (one server scans)."""
+        self._queue_outdated()
 
     def _queue_outdated(self, always: bool = False) -> int:
         """Queue the posts whose words an older analysis or glossary made (as the Whoosh
