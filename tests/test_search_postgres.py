@@ -6,6 +6,7 @@ tested in tests/test_search*.py, once per backend."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, inspect, select, text, update
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from brain.extensions import db
 from brain.models import SearchOutbox
+from brain.search import postgres as postgres_search
 from tests.factories import make_board, make_reply, make_topic, make_user, opening_post
 
 postgres = pytest.mark.parametrize("search_backend", ["postgres"], indirect=True)
@@ -208,3 +210,76 @@ def test_a_new_analysis_queues_the_posts_once_on_each_servers_first_drain(
         assert search_backend._queue_outdated() == 0  # the stamps are this version's now
         queued = db.session.scalars(select(SearchOutbox.post_id)).all()
     assert queued == [topic.first_post_id]
+
+
+def _weavers(writer, count: int):
+    """*count* topics about weavers (the later ones say it more often), each followed by a
+    reply about something else: the matches lie every other post id."""
+    board = make_board()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    matching = []
+    for number in range(count):
+        when = start + timedelta(hours=2 * number)
+        topic = make_topic(
+            board=board,
+            author=writer,
+            title=f"Meeting {number}",
+            body="The weavers met. " * (1 + number % 4) + "Then lunch.",
+            when=when,
+        )
+        make_reply(
+            parent=opening_post(topic), author=writer, body="Lunch was good.",
+            when=when + timedelta(hours=1),
+        )  # fmt: skip
+        matching.append(topic.first_post_id)
+    return board, matching
+
+
+@postgres
+@pytest.mark.parametrize("planned", [None, 0, 2, 40, 10_000])
+def test_past_what_a_reader_can_reach_the_newest_matches_are_ordered_and_the_total_estimated(
+    writer, app, search_backend, monkeypatch, planned
+):
+    """A reader reaches CANDIDATES matches at most; past that, the newest CANDIDATES are the
+    ones ordered, whatever the planner expected (it sizes the windows of the walk)."""
+    board, matching = _weavers(writer, 12)
+    monkeypatch.setattr(postgres_search, "CANDIDATES", 5)
+    if planned is not None:
+        monkeypatch.setattr(postgres_search, "_planned_rows", lambda *_args: planned)
+    newest = matching[-5:]
+
+    by_date = search_backend.search("weavers", [board.id], newest_first=True)
+    assert [hit.post_id for hit in by_date.hits] == newest[::-1]
+    assert by_date.estimated
+    # Five matches among the last ten post ids, out of twenty-four: about twelve.
+    assert 10 <= by_date.total <= 14
+
+    best = search_backend.search("weavers", [board.id])
+    assert sorted(hit.post_id for hit in best.hits) == sorted(newest)
+    assert best.total == by_date.total and best.estimated
+    assert search_backend.search("weavers", [board.id], page=2).hits == []
+    # Best first among them: in the order all twelve are ranked in when all are reachable.
+    monkeypatch.setattr(postgres_search, "CANDIDATES", 100)
+    every = search_backend.search("weavers", [board.id])
+    assert not every.estimated
+    assert [hit.post_id for hit in best.hits] == [
+        hit.post_id for hit in every.hits if hit.post_id in newest
+    ]
+    assert [hit.post_id for hit in best.hits] != newest[::-1]  # not merely by date
+
+
+@postgres
+@pytest.mark.parametrize("planned", [None, 0, 40, 10_000])
+def test_when_a_reader_can_reach_every_match_all_are_ordered_and_counted_exactly(
+    writer, app, search_backend, monkeypatch, planned
+):
+    board, matching = _weavers(writer, 12)
+    monkeypatch.setattr(postgres_search, "CANDIDATES", 12)
+    if planned is not None:
+        monkeypatch.setattr(postgres_search, "_planned_rows", lambda *_args: planned)
+    results = search_backend.search("weavers", [board.id], newest_first=True)
+    assert [hit.post_id for hit in results.hits] == matching[::-1]
+    assert (results.total, results.estimated) == (12, False)
+    lunch = search_backend.search("lunch", [board.id])
+    # Every post says it: more than CANDIDATES, so estimated, from the density among ids.
+    assert (lunch.total, lunch.estimated) == (24, True)

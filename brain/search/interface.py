@@ -81,7 +81,8 @@ class Backend(Protocol):
     ) -> Results:
         """Posts matching *text* (our own query syntax: words, "phrases", -exclusions; the
         glossary expands concepts) in boards the searcher may read, best or newest first,
-        PER_PAGE a page, with highlighted excerpts and an exact total."""
+        PER_PAGE a page, with highlighted excerpts and the total: exact, or, when more match
+        than MAX_PAGE pages hold, an estimate if the engine says so (Results.estimated)."""
         ...
 
     def cooperation_topics(self, text: str) -> set[int] | None:

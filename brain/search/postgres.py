@@ -7,7 +7,9 @@ Arabic light stemmer, per post language) and tagged by brain.search.concepts, an
 read by brain.search.query (its own reader: words, "phrases", -exclusions, glossary
 expansion). Only the matching, the ranking and the counting happen in PostgreSQL: the analysed
 words become a ``tsvector`` and the query a ``tsquery`` (brain.search.postgres_terms), answered
-by a GIN index, ranked by ``ts_rank`` and counted exactly. PostgreSQL's own configurations
+by a GIN index and ranked by ``ts_rank``. When more posts match than a reader can page
+through (CANDIDATES), the newest CANDIDATES are the ones ordered and the total is estimated
+(_newest_matches): reading every match costs ~3 µs each. PostgreSQL's own configurations
 (``french`` + ``unaccent``…) stem differently from Snowball-with-our-rules, know nothing of the
 glossary tags, and would have made the two backends find different posts; they would also have
 needed the ``unaccent`` extension, which only a superuser can create.
@@ -22,6 +24,7 @@ read, so two drains of one post apply its changes in order.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter
@@ -68,6 +71,9 @@ from brain.search.schema import LANGUAGES, MEETING, language_of
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# Matches read and ordered at most, for a search: every page a reader can reach.
+CANDIDATES = MAX_PAGE * PER_PAGE
+WINDOW_MARGIN = 1.5  # a window of post ids is sized to hold this many times what is wanted
 WORDS_INDEX = "ix_search_posts_words"  # migration 0016
 REBUILD_BATCH = 1_000
 # The first key of the per-post locks drains take (pg_advisory_xact_lock(key, post id)).
@@ -117,31 +123,98 @@ def _restrictions(
     return found
 
 
-def _rank(translated: Translated):
+def _rank(translated: Translated, columns=t):
     """``ts_rank`` of the wanted lexemes of the post's language, times that language's boost:
     the typed language's words and concepts count fully, the glossary's equivalents in the
     other languages EXPANSION_BOOST; a narrower concept's tags weigh NARROWER_BOOST (their
     label, brain.search.postgres_terms).
 
-    Every match is ranked, for the order and the exact total, so ranking must cost little a
-    post: not ``ts_rank_cd``, whose covers over a query of phrases and proximity alternatives
-    cost ~20 µs a post where ``ts_rank`` of the lexemes costs ~1.5 µs; one ``tsvector`` read
-    a post (a boost found by matching parts of the query again read it once a part); and only
-    the lexemes the post's language can have (a post has no other: ~10 % faster)."""
+    Up to CANDIDATES matches are ranked for a search, so ranking must cost little a post:
+    not ``ts_rank_cd``, whose covers over a query of phrases and proximity alternatives cost
+    ~20 µs a post where ``ts_rank`` of the lexemes costs ~1.5 µs; one ``tsvector`` read a
+    post (a boost found by matching parts of the query again read it once a part); and only
+    the lexemes the post's language can have (a post has no other: ~10 % faster). *columns*:
+    where ``words`` and ``language`` are read from (the table, or a subquery of it)."""
     weights = cast(literal(RANK_WEIGHTS), ARRAY(REAL))
     by_language = translated.wanted_by_language()
 
     def score(language: str):
         query = cast(literal(" | ".join(sorted(by_language[language]))), TSQUERY)
         boost = translated.boosts.get(language, 1.0)  # narrower concepts only: their label
-        return func.ts_rank(weights, t.words, query, 1) * literal(boost)
+        return func.ts_rank(weights, columns.words, query, 1) * literal(boost)
 
     named = [language for language in by_language if language != "und"]
     # A post in a language that is not one of LANGUAGES is analysed as "und".
     return case(
-        *[(t.language == language, score(language)) for language in named],
+        *[(columns.language == language, score(language)) for language in named],
         else_=score("und") if "und" in by_language else literal(0.0),
     )
+
+
+def _planned_rows(connection, statement) -> float:
+    """How many rows PostgreSQL's planner expects *statement* to give (its statistics of the
+    words: ANALYZE, which rebuild and optimize run, and autovacuum)."""
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    plan = connection.exec_driver_sql(
+        "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params
+    ).scalar()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _newest_matches(connection, where, translated: Translated, newest_first: bool):
+    """The matches a reader can page through, and how many posts match: (rows, total, exact).
+
+    A reader sees at most CANDIDATES matches (MAX_PAGE pages), yet ordering every match reads
+    every matching row, and its words to rank it: about 3 µs a match, 100 ms for a word in a
+    third of 100,000 posts. So when more than CANDIDATES posts match, the CANDIDATES newest
+    are the ones ranked (best first among them) or listed (newest first), and the total is
+    estimated from how densely they lie among the post ids. They are found in windows of
+    post ids walked back from the newest post: the first window sized for CANDIDATES by the
+    planner's estimate of the matches, each next one by the density found so far. When the
+    walk reaches the oldest post with CANDIDATES or fewer found, they are all the matches,
+    and the total is exact."""
+    bottom, top = connection.execute(select(func.min(t.post_id), func.max(t.post_id))).one()
+    if top is None:
+        return [], 0, True
+    span = top - bottom + 1
+    expected = _planned_rows(connection, select(t.post_id).where(where))
+    if expected > CANDIDATES:
+        reach = math.ceil(span * CANDIDATES * WINDOW_MARGIN / expected)
+    else:
+        reach = span
+    # The windows are bitmaps of the primary key ANDed with the words' GIN bitmap: only the
+    # window's matching rows are read (an index scan would read every row's words).
+    connection.execute(text("SET LOCAL enable_indexscan = off"))
+    found: list = []
+    high = top
+    while True:
+        low = max(high - reach, bottom - 1)
+        window = (
+            select(t.post_id, t.created, t.language, t.words)
+            .where(where, t.post_id > low, t.post_id <= high)
+            .order_by(t.post_id.desc())
+            .limit(CANDIDATES + 1 - len(found))
+            .offset(0)  # ranked after the limit: only the kept rows' words are read
+            .subquery()
+        )
+        columns = [window.c.post_id, window.c.created]
+        if not newest_first:
+            columns.append(_rank(translated, window.c).label("rank"))
+        found += connection.execute(select(*columns).order_by(window.c.post_id.desc())).all()
+        if len(found) > CANDIDATES:
+            found = found[:CANDIDATES]
+            oldest = found[-1].post_id
+            return found, round(CANDIDATES * span / (top - oldest + 1)), False
+        if low < bottom:
+            return found, len(found), True
+        read = top - low
+        wanted = (CANDIDATES + 1 - len(found)) * read / max(len(found), 1) * WINDOW_MARGIN
+        reach = max(read, math.ceil(wanted))
+        high = low
 
 
 class _Highlighted:
@@ -229,39 +302,23 @@ class PostgresBackend(Follower):
             _matches(translated.match),
             *_restrictions(readable_board_ids, unreadable_board_ids, filters or Filters()),
         )
-        # Each match's rank is computed once, as it is read: kept as a column of a subquery
-        # (OFFSET 0 keeps PostgreSQL from merging it into the counting query), the count's
-        # window buffers narrow rows instead of every match's words.
-        if newest_first:
-            matches = select(t.post_id, t.created).where(where).offset(0).subquery()
-            order = (matches.c.created.desc(), matches.c.post_id.desc())
-        else:
-            rank = _rank(translated).label("rank")
-            matches = select(t.post_id, t.created, rank).where(where).offset(0).subquery()
-            order = (matches.c.rank.desc(), matches.c.created.desc(), matches.c.post_id.desc())
-        found = (
-            select(matches.c.post_id, func.count().over().label("total"))
-            .order_by(*order)
-            .limit(PER_PAGE)
-            .offset((page - 1) * PER_PAGE)
-        )
         with self._reading() as connection:
-            rows = connection.execute(found).all()
-            if rows:
-                results.total = rows[0].total
-            elif page > 1:  # past the last page: the count alone
-                results.total = connection.scalar(select(func.count()).where(where)) or 0
+            found, total, exact = _newest_matches(connection, where, translated, newest_first)
+            if newest_first:
+                found.sort(key=lambda row: (row.created, row.post_id), reverse=True)
+            else:
+                found.sort(key=lambda row: (row.rank, row.created, row.post_id), reverse=True)
+            results.total, results.estimated = total, not exact
+            shown_ids = [row.post_id for row in found[(page - 1) * PER_PAGE : page * PER_PAGE]]
             shown = {}
-            if rows:
-                stored = select(t.post_id, t.language, t.text).where(
-                    t.post_id.in_([row.post_id for row in rows])
-                )
+            if shown_ids:
+                stored = select(t.post_id, t.language, t.text).where(t.post_id.in_(shown_ids))
                 shown = {row.post_id: row for row in connection.execute(stored)}
         results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
         highlighted = _Highlighted(translated)
-        for row in rows:
-            if row.post_id in shown:
-                results.hits.append(Hit(row.post_id, _excerpt(shown[row.post_id], highlighted)))
+        for post_id in shown_ids:
+            if post_id in shown:
+                results.hits.append(Hit(post_id, _excerpt(shown[post_id], highlighted)))
         return results
 
     # -- the Meeting Point ---------------------------------------------------------------
