@@ -131,6 +131,10 @@ def build_forum(instance: Path, database_url: str) -> Forum:
         members = [
             register_member(name, f"{name}@example.org", PASSWORD, name.title()) for name in names
         ]
+        # They joined before any of the content below was written (dated from START): every
+        # topic is new to them, the 1,000-post one included, so their lists show unread marks.
+        for member in members:
+            member.created_at = START - timedelta(days=30)
         board = create_board(
             admin, slug="cooperatives", name="Cooperatives", description="Running a cooperative"
         )
@@ -154,8 +158,7 @@ def build_forum(instance: Path, database_url: str) -> Forum:
         )  # fmt: skip
         threaded_replies(large, members, LARGE_TOPIC_POSTS - 1, rng, when)
         db.session.commit()
-        # News for the members: replies written now (after they joined) in a few topics, so
-        # their topic lists have unread marks to show.
+        # News in a few topics: replies written now, the newest activity of the lists.
         for number, topic in enumerate(recent_topics([board.id], limit=6)):
             if topic.id not in (small.id, large.id):
                 first = db.session.get(Post, topic.first_post_id)

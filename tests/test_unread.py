@@ -27,7 +27,9 @@ from brain.models import (
 )
 from brain.ops import cooperation as cooperation_ops
 from brain.ops import moderation
+from brain.ops import posts as post_ops
 from brain.ops.posts import delete_post
+from brain.ops.reading import UNREAD_MAX
 from tests.factories import (
     csrf_token,
     database,
@@ -121,6 +123,8 @@ def test_what_was_written_before_the_member_joined_is_not_new(client, board, aut
     assert unread(newcomer, topic) == 0
     make_reply(parent=opening_post(topic), author=author, body="Since you came")
     assert unread(newcomer, topic) == 1
+    # By their mark, not only by dates: a count reads the posts written since they joined.
+    assert fetch(User, newcomer.id).read_all_up_to == post_ids(topic)[-2]
 
 
 def test_reading_page_one_leaves_the_later_pages_unread(client, pages, board, author, reader):
@@ -319,6 +323,26 @@ def test_the_marker_links_to_the_first_unread_post(client, board, author, reader
     log_in(client, reader)
     page = client.get(f"/b/{board.slug}").get_data(as_text=True)
     assert f'<a class="unread-count" href="/t/{topic.id}/unread">3 new</a>' in page
+
+
+def test_past_ninety_nine_a_list_says_99_plus_and_counts_no_further(
+    client, pages, board, author, reader
+):
+    topic = make_topic(board=board, author=author, title="A long conversation")
+    with database() as session:
+        parent, writer = session.get(Post, topic.first_post_id), session.get(User, author.id)
+        for number in range(UNREAD_MAX + 1):
+            post_ops.reply(parent, writer, f"Reply number {number}", "en")
+        session.commit()
+    # 101 posts, all new to the reader: the count stops at one past what a list says.
+    assert unread(reader, topic) == UNREAD_MAX + 1
+    log_in(client, reader)
+    page = client.get(f"/b/{board.slug}").get_data(as_text=True)
+    assert f'<a class="unread-count" href="/t/{topic.id}/unread">99+ new</a>' in page
+    client.get(topic_url(topic, 1))
+    client.get(topic_url(topic, 2))
+    page = client.get(f"/b/{board.slug}").get_data(as_text=True)
+    assert f'<a class="unread-count" href="/t/{topic.id}/unread">91 new</a>' in page
 
 
 # --- guests ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from brain.extensions import db
-from brain.models import Invitation, MemberEdition, Role, User, utcnow
+from brain.models import Invitation, MemberEdition, Post, Role, User, utcnow
 from brain.ops.errors import OperationError
 from brain.ops.sessions import end_every_session
 from brain.ops.text import (
@@ -98,6 +98,11 @@ def register_member(
         role=role,
         locale=locale,
         approved_at=utcnow() if approved else None,
+        # What was written before they joined is not new to them (brain.ops.reading also
+        # leaves out posts dated before it). As a mark, it keeps the unread counts of their
+        # topic lists to posts written since: each count is then a short range of an index,
+        # however long the conversations they never opened.
+        read_all_up_to=db.session.scalar(select(func.max(Post.id))),
     )
     db.session.add(user)
     db.session.flush()
