@@ -165,6 +165,12 @@ def _planned_rows(connection, statement) -> float:
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
+def _roughly(estimate: float) -> int:
+    """*estimate* to two significant figures ("about 24,000 results", not "about 24,015")."""
+    figures = 10 ** max(0, len(str(int(estimate))) - 2)
+    return int(round(estimate / figures) * figures)
+
+
 def _newest_matches(connection, where, translated: Translated, newest_first: bool):
     """The matches a reader can page through, and how many posts match: (rows, total, exact).
 
@@ -193,9 +199,11 @@ def _newest_matches(connection, where, translated: Translated, newest_first: boo
     high = top
     while True:
         low = max(high - reach, bottom - 1)
+        bounds = [t.post_id > low] if low >= bottom else []
+        bounds += [t.post_id <= high] if high < top else []
         window = (
             select(t.post_id, t.created, t.language, t.words)
-            .where(where, t.post_id > low, t.post_id <= high)
+            .where(where, *bounds)
             .order_by(t.post_id.desc())
             .limit(CANDIDATES + 1 - len(found))
             .offset(0)  # ranked after the limit: only the kept rows' words are read
@@ -208,7 +216,7 @@ def _newest_matches(connection, where, translated: Translated, newest_first: boo
         if len(found) > CANDIDATES:
             found = found[:CANDIDATES]
             oldest = found[-1].post_id
-            return found, round(CANDIDATES * span / (top - oldest + 1)), False
+            return found, _roughly(CANDIDATES * span / (top - oldest + 1)), False
         if low < bottom:
             return found, len(found), True
         read = top - low
