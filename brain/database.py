@@ -29,17 +29,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _has_nul(parameters) -> bool:
+    # Every statement passes here: a plain loop, no generator per value.
     if isinstance(parameters, dict):
-        values = parameters.values()
-    elif isinstance(parameters, list | tuple):
-        return any(_has_nul(item) for item in parameters)
-    else:
-        values = (parameters,)
-    return any(
-        (isinstance(value, str) and "\x00" in value)
-        or (isinstance(value, list | tuple) and _has_nul(value))
-        for value in values
-    )
+        parameters = parameters.values()
+    elif not isinstance(parameters, list | tuple):
+        parameters = (parameters,)
+    for value in parameters:
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, list | tuple | dict) and _has_nul(value):
+            return True
+    return False
 
 
 def _refuse_nul(_conn, _cursor, _statement, parameters, _context, _executemany) -> None:

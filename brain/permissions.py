@@ -31,6 +31,7 @@ from flask_babel import LazyString, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from sqlalchemy import ColumnElement
+from werkzeug.local import LocalProxy
 
 from brain.models import Board, Post, Role, Topic, User
 
@@ -107,7 +108,10 @@ _WORDS = {
 
 
 def _member(actor: Actor) -> User | None:
-    return actor if getattr(actor, "is_authenticated", False) else None
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    # current_user is a proxy: the member itself, for the several reads that follow.
+    return actor._get_current_object() if isinstance(actor, LocalProxy) else actor
 
 
 def why_not_act(actor: Actor) -> Reason | None:

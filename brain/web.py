@@ -234,6 +234,13 @@ def _not_limited() -> bool:
     return request.method not in getattr(view, "limited_methods", ())
 
 
+def current_reader():
+    """The member (or guest) reading this page, itself. ``current_user`` is a proxy: each
+    attribute read through it finds the user again, and a topic page reads them dozens of
+    times (its views hand the reader to the permissions and to the owners of their facts)."""
+    return current_user._get_current_object()
+
+
 def page_number(limit: int = 100_000) -> int:
     """The ?page= of a listing: 1 when absent; a page that cannot exist is a 404."""
     raw = request.args.get("page")
@@ -552,7 +559,11 @@ def _site_name(code: str) -> str:
 
 @fragments.filler("csrf")
 def _csrf_field_value(_number: int) -> str:
-    return escape(generate_csrf())
+    # A page has several forms: the token is the request's (Flask-WTF keeps it in g), but
+    # asking for it reads the configuration again each time.
+    if "csrf_field_value" not in g:
+        g.csrf_field_value = escape(generate_csrf())
+    return g.csrf_field_value
 
 
 @fragments.filler("flashes")

@@ -32,6 +32,7 @@ from brain.permissions import Why
 from brain.web import (
     commit_once,
     created,
+    current_reader,
     earlier_submission,
     fail,
     limit_from,
@@ -105,12 +106,13 @@ def _no_files_sent() -> bool:
 def board(slug: str):
     # What deciding needs, without the board itself: a kept page loads nothing more.
     board = readable_board_facts(slug)
-    start_refusal = permissions.why_not_start_topic(current_user, board)
+    reader = current_reader()
+    start_refusal = permissions.why_not_start_topic(reader, board)
     page = _page_arg()
-    languages = content_filter(request.args, current_user)
-    moderator = permissions.moderates(current_user, board)
-    if current_user.is_authenticated:
-        glance.take(notifications.bell(current_user), watching.choice(current_user, board=board))
+    languages = content_filter(request.args, reader)
+    moderator = permissions.moderates(reader, board)
+    if reader.is_authenticated:
+        glance.take(notifications.bell(reader), watching.choice(reader, board=board))
     # What decides this reader's view of the list (the key of the kept fragment).
     viewer = (
         tuple(languages) if languages else None,
@@ -204,6 +206,7 @@ def new_topic(slug: str):
 def topic(topic_id: int, slug: str | None = None):
     # What deciding needs, without the topic itself: a kept page loads nothing more.
     topic = readable_topic_facts(topic_id)
+    reader = current_reader()
     flat = request.args.get("view") == "flat"
     page = _page_arg()
     if slug != topic.slug:
@@ -216,19 +219,19 @@ def topic(topic_id: int, slug: str | None = None):
         fail(404, _("This topic has no page %(page)d.", page=page))
     marked = False
     shown = thread.post_ids
-    if current_user.is_authenticated and shown:
+    if reader.is_authenticated and shown:
         # What the page shows and marks of the reader's own, in one statement.
         glance.take(
-            reading.read_mark(current_user, topic.id),
-            notifications.unread_about(current_user, shown),
-            notifications.bell(current_user),
-            watching.choice(current_user, topic=topic),
+            reading.read_mark(reader, topic.id),
+            notifications.unread_about(reader, shown),
+            notifications.bell(reader),
+            watching.choice(reader, topic=topic),
         )
-        marked = reading.mark_topic_read(current_user, topic, max(shown))
-        marked = notifications.mark_read(current_user, shown) or marked
-    reply_refusal = permissions.why_not_reply(current_user, topic)
+        marked = reading.mark_topic_read(reader, topic, max(shown))
+        marked = notifications.mark_read(reader, shown) or marked
+    reply_refusal = permissions.why_not_reply(reader, topic)
     # What decides this reader's view of the posts (the key of the kept fragment).
-    viewer = _viewer(topic, thread, reply_refusal is None)
+    viewer = _viewer(reader, topic, thread, reply_refusal is None)
 
     def make() -> str:
         whole = queries.topic_with_cooperation(topic_id)
@@ -256,18 +259,18 @@ def topic(topic_id: int, slug: str | None = None):
     return page_html
 
 
-def _viewer(topic, thread, can_reply: bool) -> tuple:
+def _viewer(reader, topic, thread, can_reply: bool) -> tuple:
     """Everything about the reader that changes how the posts of a topic page look (links to
     reply, edit, delete, report, moderate; hidden posts' text): the posts' fragment is kept
     per distinct value. Being the author of a post counts, so a member's own posts on the
     page are named."""
-    if not current_user.is_authenticated:
+    if not reader.is_authenticated:
         return ("guest",)
-    own = tuple(post_id for post_id, author_id in thread.authors if author_id == current_user.id)
+    own = tuple(post_id for post_id, author_id in thread.authors if author_id == reader.id)
     return (
         "member",
-        permissions.why_not_act(current_user) is None,
-        permissions.moderates(current_user, topic.board),
+        permissions.why_not_act(reader) is None,
+        permissions.moderates(reader, topic.board),
         can_reply,
         own,
     )

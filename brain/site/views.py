@@ -12,22 +12,23 @@ from brain.i18n import content_filter, supported
 from brain.ops import glance, watching
 from brain.ops import notifications as notification_ops
 from brain.site import bp
-from brain.web import safe_next
+from brain.web import current_reader, safe_next
 
 
 @bp.route("/")
 def home():
-    if current_user.is_authenticated:
+    reader = current_reader()
+    if reader.is_authenticated:
         # The reader's own facts the page shows, in one statement (brain.ops.glance).
-        glance.take(notification_ops.bell(current_user), watching.muted(current_user))
-    board_ids = list(queries.board_access(current_user).readable)
-    languages = content_filter(request.args, current_user)
+        glance.take(notification_ops.bell(reader), watching.muted(reader))
+    board_ids = list(queries.board_access(reader).readable)
+    languages = content_filter(request.args, reader)
 
     def make() -> str:
-        recent = queries.recent_topics(board_ids, languages=languages, reader=current_user)
+        recent = queries.recent_topics(board_ids, languages=languages, reader=reader)
         return render_template(
             "home.html",
-            boards=queries.with_translations(queries.readable_boards(current_user)),
+            boards=queries.with_translations(queries.readable_boards(reader)),
             stats=queries.board_stats(board_ids),
             recent=recent,
             languages=languages,
@@ -36,7 +37,7 @@ def home():
     # The whole page is kept for readers who may read the same boards, in the same languages,
     # and muted the same topics (brain.fragments.page); unread marks are each reader's own.
     shown = (tuple(board_ids), tuple(languages) if languages else None)
-    return fragments.page("home", *shown, unread.muted_by(current_user), make=make)
+    return fragments.page("home", *shown, unread.muted_by(reader), make=make)
 
 
 @bp.route("/language", methods=["POST"])
