@@ -325,6 +325,15 @@ def test_the_marker_links_to_the_first_unread_post(client, board, author, reader
     assert f'<a class="unread-count" href="/t/{topic.id}/unread">3 new</a>' in page
 
 
+def test_the_marks_speak_each_readers_language(client, board, author, reader):
+    topic = long_topic(board, author, replies=2)
+    log_in(client, reader)
+    link = f'<a class="unread-count" href="/t/{topic.id}/unread">'
+    for language, words in (("fr", "3 nouveaux"), ("en", "3 new"), ("es", "3 nuevos")):
+        page = client.get(f"/b/{board.slug}?lang={language}").get_data(as_text=True)
+        assert f"{link}{words}</a>" in page
+
+
 def test_past_ninety_nine_a_list_says_99_plus_and_counts_no_further(
     client, pages, board, author, reader
 ):

@@ -4,10 +4,11 @@ they muted. Guests are told nothing: their pages stay the ones the page cache ke
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from flask import url_for
-from flask_babel import gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, select
 
@@ -57,32 +58,33 @@ def muted_by(actor: Actor) -> tuple[tuple[int | None, int | None], ...]:
     return watching.muted_pairs(member)
 
 
+@functools.lru_cache(maxsize=512)
+def _wording(locale: str, count: int) -> str:
+    """ "3 new" in *locale* (the request's: the translation reads it from there)."""
+    if count > UNREAD_MAX:
+        return escape(gettext("%(num)d+ new", num=UNREAD_MAX))
+    return escape(ngettext("%(num)d new", "%(num)d new", count))
+
+
 def marks(unread: dict[int, int]) -> Callable[[str, int], str]:
     """What fills a kept topic list's holes (brain.fragments) for this reader: after each
     topic, the number of its posts they have not read, linking to the first of them.
 
     A list holds up to 25 topics, and a member's page fills them all at each view: the link is
-    built once and the wording once per number (url_for and a translation per topic cost more
-    than the rest of filling the list)."""
+    built once a list and each wording once a process (url_for and a translation per topic
+    cost more than the rest of filling the list)."""
     before, after = (
         escape(part) for part in url_for("forum.first_unread", topic_id=_MARKER).split(str(_MARKER))
     )
-    wordings: dict[int, str] = {}
-
-    def wording(count: int) -> str:
-        if count not in wordings:
-            if count > UNREAD_MAX:
-                wordings[count] = escape(gettext("%(num)d+ new", num=UNREAD_MAX))
-            else:
-                wordings[count] = escape(ngettext("%(num)d new", "%(num)d new", count))
-        return wordings[count]
+    locale = str(get_locale())
 
     def fill(_name: str, topic_id: int) -> str:
         count = unread.get(topic_id, 0)
         if not count:
             return ""
-        # Every part is escaped above, and the id is a number.
-        link = f'\n<a class="unread-count" href="{before}{topic_id:d}{after}">{wording(count)}</a>'
+        words = _wording(locale, min(count, UNREAD_MAX + 1))
+        # Every part is escaped, and the id is a number.
+        link = f'\n<a class="unread-count" href="{before}{topic_id:d}{after}">{words}</a>'
         return Markup(link)  # noqa: S704
 
     return fill
