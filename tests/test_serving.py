@@ -176,3 +176,10 @@ def test_the_search_indexer_thread_starts_once_when_first_requests_arrive_togeth
         thread.join()
     time.sleep(0.1)  # a started thread records itself
     assert len(runs) == 1
+
+
+def test_the_database_is_pinged_before_use_only_when_it_is_a_server(app):
+    """A PostgreSQL connection may have been dropped by the server (pinged at each checkout);
+    an SQLite file's cannot, and a ping would be one statement more on every request."""
+    with app.app_context():
+        assert db.engine.pool._pre_ping == (db.engine.dialect.name == "postgresql")

@@ -126,16 +126,18 @@ def _excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
     if not marked:
         return None
     hits = sorted(hit for word in marked for hit in _occurrences(words, word))
-    fragments: list[tuple[int, int, list]] = []  # (start, end, hits)
+    groups: list[list[tuple[int, int]]] = []  # hits close enough to share a fragment
     current: list = []
     for hit in hits:
         if current and hit[1] - current[0][0] > MAX_CHARS - 2 * SURROUND:
-            fragments.append(_fragment(words, current))
+            groups.append(current)
             current = []
         current.append(hit)
-    fragments.append(_fragment(words, current))
-    best = sorted(fragments, key=lambda f: (-len({text[s:e].lower() for s, e in f[2]}), f[0]))
-    chosen = sorted(best[:FRAGMENTS], key=lambda f: f[0])
+    groups.append(current)
+    # The groups with the most different words, the earliest first; only those chosen are
+    # widened to whole words around them (a common word makes many groups in a long post).
+    best = sorted(groups, key=lambda g: (-len({text[s:e].lower() for s, e in g}), g[0][0]))
+    chosen = sorted(_fragment(words, group) for group in best[:FRAGMENTS])
     numbers: dict[str, int] = {}
     pieces = []
     for start, end, found in chosen:
