@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         admin,
         auth,
         cli,
+        cookies,
         database,
         feeds,
         forum,
@@ -76,6 +77,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from brain.notifications import tasks as notification_tasks
     from brain.search import views as search_views
 
+    app.session_interface = cookies.CheckedOnce()
     database.init_app(app)
     queue.init_app(app)
     search.init_app(app)
