@@ -458,9 +458,16 @@ def bench_queries(bench: Bench, cases: list[QueryCase], runs: int, report: Repor
                     )
                     p50, p95 = p50_p95(wall)
                     beyond = percentile(cpu, 0.5)
+                    shown = f"{beyond:.1f} ms (page p50 {p50:.1f} ms, p95 {p95:.1f} ms)"
+                    if bench.backend == "postgres":
+                        # The search's own work in this process (reading and ordering up to
+                        # 1,000 matches) cannot be told apart: the request's whole CPU, as
+                        # information, not held to the target of the pages beyond a search.
+                        report.add(f"page {case.name} ({actor}{state}), request CPU", shown)
+                        continue
                     report.add(
                         f"page {case.name} ({actor}{state}), CPU beyond the search",
-                        f"{beyond:.1f} ms (page p50 {p50:.1f} ms, p95 {p95:.1f} ms)",
+                        shown,
                         f"≤ {PAGE_BEYOND_SEARCH_MS:.0f} ms",
                         beyond / PAGE_BEYOND_SEARCH_MS,
                     )

@@ -179,3 +179,28 @@ def test_state_never_changes_on_get(member_client):
         assert "_user_id" in session
     with database() as session:
         assert session.scalar(select(Topic)) is None
+
+
+def test_a_members_pages_carry_one_token_of_their_own_that_a_form_accepts(app, client):
+    """The signed token is kept per session token (brain.web._signed_csrf): the same on
+    every page of one session, never another session's, and accepted."""
+    board = make_board()
+    amina, kofi = make_user(username="amina"), make_user(username="kofi")
+    log_in(client, amina)
+    first, again = csrf_token(client), csrf_token(client, f"/b/{board.slug}")
+    assert first == again
+    other = app.test_client()
+    log_in(other, kofi)
+    assert csrf_token(other) != first
+    response = client.post(
+        f"/b/{board.slug}/new",
+        data={"title": "Seed banks", "body": "Who keeps one?", "language": "en",
+              "csrf_token": first},
+    )  # fmt: skip
+    assert response.status_code == 302 and "/t/" in response.location
+    forged = client.post(
+        f"/b/{board.slug}/new",
+        data={"title": "Seed banks 2", "body": "Who keeps one?", "language": "en",
+              "csrf_token": csrf_token(other)},
+    )  # fmt: skip
+    assert forged.status_code == 400
