@@ -246,13 +246,10 @@ class Holed:
 def _frame() -> tuple:
     """What decides how the frame of every page (base.html) looks to this reader, beyond
     their own parts: signed in or not, and the sections their role opens."""
-    if not current_user.is_authenticated:
+    reader = current_user._get_current_object()  # the proxy finds the user at each read
+    if not reader.is_authenticated:
         return ("guest",)
-    return (
-        "member",
-        permissions.is_staff(current_user),
-        permissions.is_administrator(current_user),
-    )
+    return ("member", permissions.is_staff(reader), permissions.is_administrator(reader))
 
 
 def _fill_all(html: str) -> str:

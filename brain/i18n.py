@@ -89,8 +89,9 @@ def select_locale() -> str:
 def select_timezone() -> str | None:
     if not has_request_context():
         return None  # the default; mail in a member's time zone converts explicitly
-    if current_user and current_user.is_authenticated and current_user.timezone:
-        return current_user.timezone
+    reader = current_user._get_current_object()  # the proxy finds the user at each read
+    if reader and reader.is_authenticated and reader.timezone:
+        return reader.timezone
     return None
 
 

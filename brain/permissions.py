@@ -108,10 +108,10 @@ _WORDS = {
 
 
 def _member(actor: Actor) -> User | None:
-    if not getattr(actor, "is_authenticated", False):
-        return None
     # current_user is a proxy: the member itself, for the several reads that follow.
-    return actor._get_current_object() if isinstance(actor, LocalProxy) else actor
+    if isinstance(actor, LocalProxy):
+        actor = actor._get_current_object()
+    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def why_not_act(actor: Actor) -> Reason | None:

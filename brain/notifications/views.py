@@ -18,7 +18,7 @@ from brain.ops import notifications as notification_ops
 from brain.ops import watching
 from brain.ops.notifications import Moderation
 from brain.vocabulary.meeting import STATUS_LABELS, Status
-from brain.web import member_name
+from brain.web import current_reader, member_name
 
 Kind = NotificationKind
 
@@ -38,13 +38,14 @@ def unread_notification_count() -> int:
 def _account_menu(_number: int) -> str:
     """A member's account menu (base.html): their name, the bell and its count, settings,
     logging out; kept per name and count, the token filled in."""
-    if not current_user.is_authenticated:
+    reader = current_reader()
+    if not reader.is_authenticated:
         return ""
     count = unread_notification_count()
     return fragments.part(
         "account-menu",
-        current_user.username,
-        current_user.display_name,
+        reader.username,
+        reader.display_name,
         count,
         make=lambda: render_template(
             "_account.html", unread_count=count, bell_max=notification_ops.BELL_MAX
