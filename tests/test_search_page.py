@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -111,6 +112,18 @@ def test_a_search_page_is_kept_and_its_excerpts_filled_again(kept, reply, count_
     assert not _loads_posts(statements)  # the list came from memory
     other = _hit(kept.test_client(), "rules")  # the same post, other words: its own excerpt
     assert MARK.findall(other) == ["rules"]
+
+
+@each_backend
+def test_the_kept_search_form_shows_each_search_its_own_words(kept, reply):
+    """The form is kept apart from the words (one for every search with the same filters):
+    the box holds each search's own words, escaped."""
+    client = kept.test_client()
+    for words in ("tontine", "rules", '"><script>alert(1)</script>', "tontine"):
+        page = client.get("/search", query_string={"q": words}).get_data(as_text=True)
+        box = re.search(r'<input type="search" id="search-q" name="q" value="([^"]*)"', page)
+        assert box is not None and html.unescape(box.group(1)) == words
+        assert "<script>alert(1)" not in page
 
 
 @each_backend

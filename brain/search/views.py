@@ -9,7 +9,7 @@ from datetime import datetime, time
 from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 
 from brain import fragments, permissions, search
@@ -116,6 +116,13 @@ def search_page():
     # The whole page is kept the same way, with the reader's own parts (the header's account
     # menu, tokens) and the excerpts left as holes (brain.fragments.page).
     return fragments.page("search", *kept_as, make=make), status
+
+
+@fragments.filler("searchtext")
+def _words_searched(_number: int) -> Markup:
+    """The words in the search box: the kept form is shared by every search with the same
+    filters."""
+    return escape(request.args.get("q", ""))
 
 
 @fragments.filler("excerpt")
