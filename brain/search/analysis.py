@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from whoosh.analysis import (
     Analyzer,
@@ -394,6 +394,14 @@ class Replaying(Analyzer):
 def terms(text: str, language: str) -> list[str]:
     """The index terms *text* gives in *language*, in order."""
     return [token.text for token in analyzer_for(language)(text)]
+
+
+@lru_cache(maxsize=50_000)
+def remembered_terms(text: str, language: str) -> tuple[str, ...]:
+    """terms(), remembered: queries share their words, a glossary lookup analyses up to eight
+    windows of words per word in five languages, and a broad concept brings hundreds of
+    glossary terms to analyse."""
+    return tuple(terms(text, language))
 
 
 def fold(text: str) -> str:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 from brain import resources
-from brain.search.analysis import terms
+from brain.search.analysis import remembered_terms, terms
 
 GLOSSARY = resources.glossary()  # tests point this at a file of their own
 LANGUAGES = ("en", "fr", "es", "pt", "ar")
@@ -107,13 +107,6 @@ def lookup(text: str, path: Path | None = None) -> Match | None:
     return None
 
 
-@lru_cache(maxsize=50_000)
-def _key(window: str, language: str) -> tuple[str, ...]:
-    """*window*'s index terms in *language*, remembered: a query of n words asks for up to
-    8n windows in five languages, and searches share their words."""
-    return tuple(terms(window, language))
-
-
 def find(words: list[str], path: Path | None = None) -> list[Match]:
     """Glossary terms among consecutive *words*, in any language, longest first."""
     tables = _tables(path or GLOSSARY)
@@ -125,7 +118,7 @@ def find(words: list[str], path: Path | None = None) -> list[Match]:
             listed: dict[str, Concept] = {}
             languages = set()
             for language, table in tables.items():
-                key = _key(window, language)
+                key = remembered_terms(window, language)
                 for concept in table.get(key, ()) if key else ():
                     listed.setdefault(concept.key, concept)
                     languages.add(language)

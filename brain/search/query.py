@@ -21,13 +21,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from whoosh import matching
 from whoosh import query as q
 
 from brain.search import concepts, glossary, sequences
-from brain.search.analysis import fold, terms
+from brain.search.analysis import fold, remembered_terms, terms
 from brain.search.concepts import PROXIMITY
 from brain.search.schema import LANGUAGES, POSTS, Fields
 from brain.search.sequences import SEQUENCE_COLUMN
@@ -87,12 +86,6 @@ def parse(text: str) -> ParsedQuery:
     return parsed
 
 
-@lru_cache(maxsize=20_000)
-def _analysed(text: str, language: str) -> tuple[str, ...]:
-    """terms(), remembered: a broad concept brings hundreds of glossary terms to analyse."""
-    return tuple(terms(text, language))
-
-
 def _match(
     text: str,
     language: str,
@@ -101,7 +94,7 @@ def _match(
     slop: int = 1,
 ) -> q.Query | None:
     """*text* in *language*'s fields: a word, or words in order at most *slop* apart."""
-    words = _analysed(text, language)
+    words = remembered_terms(text, language)
     if not words:
         return None
     if len(words) == 1:
