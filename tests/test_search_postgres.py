@@ -191,6 +191,72 @@ def test_a_drain_waits_for_another_drain_of_the_same_post(writer, app, search_ba
     assert found(search_backend, "original", [board.id]) == []
 
 
+def _table_shape(app) -> tuple[list, list]:
+    with app.app_context():
+        indexes = db.session.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_posts'")
+        ).all()
+        constraints = db.session.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'search_posts'::regclass"
+            )
+        ).all()
+    return sorted(indexes), sorted(constraints)
+
+
+@postgres
+def test_a_rebuilt_table_has_the_indexes_and_keys_the_migrations_made(writer, app, search_backend):
+    board = make_board()
+    topic = make_topic(board=board, author=writer, title="Hives", body="Beekeepers met.")
+    made = _table_shape(app)
+    assert len(made[0]) == 3 and len(made[1]) == 2  # key, words, cooperation words; key, posts
+    assert search_backend.rebuild() == 1
+    assert _table_shape(app) == made
+    assert found(search_backend, "beekeepers", [board.id]) == [topic.first_post_id]
+
+
+@postgres
+@pytest.mark.commits
+def test_what_is_written_during_a_rebuild_waits_in_the_outbox_and_is_not_lost(
+    writer, app, search_backend, monkeypatch
+):
+    """The rebuild fills a new table that replaces the old one: a drain writing to the old
+    one meanwhile would be lost, so drains leave the outbox alone until the rebuild ends."""
+    board = make_board()
+    topic = make_topic(board=board, author=writer, title="Hives", body="Beekeepers met.")
+    removed = make_reply(parent=opening_post(topic), author=writer, body="Beekeepers again.")
+    kept = make_reply(parent=opening_post(topic), author=writer, body="Beekeepers thrice.")
+    monkeypatch.setattr(postgres_search, "REBUILD_BATCH", 1)
+    reading, go_on = threading.Event(), threading.Event()
+
+    def progress(_count: int) -> None:
+        reading.set()
+        go_on.wait(timeout=60)
+
+    rebuild = threading.Thread(target=search_backend.rebuild, kwargs={"progress": progress})
+    rebuild.start()
+    try:
+        assert reading.wait(timeout=60)  # the rebuild has read every post it will index
+        search_backend.mode = "off"
+        later = make_topic(board=board, author=writer, title="Later", body="Beekeepers later.")
+        assert search_backend.drain() == 0
+        assert search_backend.pending() == 1
+        before = [topic.first_post_id, removed.id, kept.id]
+        assert sorted(found(search_backend, "beekeepers", [board.id])) == before
+        with app.app_context():  # a post gone from the database while the rebuild reads
+            db.session.execute(text("DELETE FROM posts WHERE id = :id"), {"id": removed.id})
+            db.session.commit()
+    finally:
+        go_on.set()
+        rebuild.join(timeout=60)
+    assert not rebuild.is_alive()
+    assert search_backend.drain() == 1
+    after = [topic.first_post_id, kept.id, later.first_post_id]
+    assert sorted(found(search_backend, "beekeepers", [board.id])) == after
+    assert search_backend.check() == {"missing": [], "stale": [], "pending": []}
+
+
 def _options(app) -> dict:
     options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
     return {"connect_args": options.get("connect_args", {})}

@@ -57,6 +57,10 @@ from brain.search.analysis import analysed
 from brain.search.interface import MAX_PAGE, PER_PAGE, Filters, Hit, Results, SearchUnavailable
 from brain.search.outbox import Follower
 from brain.search.postgres_rows import (
+    CREATE_NEXT,
+    INDEX_NEXT,
+    INSERT_NEXT,
+    SWAP_NEXT,
     UPSERT,
     document,
     search_posts,
@@ -78,6 +82,9 @@ WORDS_INDEX = "ix_search_posts_words"  # migration 0016
 REBUILD_BATCH = 1_000
 # The first key of the per-post locks drains take (pg_advisory_xact_lock(key, post id)).
 LOCK_SPACE = 0x5EA2C4
+# Held by a rebuild, shared by drains (pg_advisory_xact_lock*(REBUILD_SPACE, 0)).
+REBUILD_SPACE = LOCK_SPACE + 1
+INDEXING_MEMORY = "256MB"  # a rebuild's maintenance_work_mem, for its GIN index
 # As the Whoosh backend's (brain.search.whoosh_backend): the Meeting Point's limits.
 MEETING_TEXT_LIMIT = 20_000
 SIMILAR_KEY_TERMS = 6
@@ -398,10 +405,17 @@ class PostgresBackend(Follower):
 
     def drain(self, blocking: bool = False) -> int:
         """Apply the outbox; how many posts were (re)indexed or removed. Rows another drain
-        holds are skipped (it applies them), unless *blocking*: then they are waited for."""
+        holds are skipped (it applies them), unless *blocking*: then they are waited for, as
+        is a rebuild under way (without *blocking*, a rebuild leaves the outbox for later)."""
         applied = 0
+        share = "pg_advisory_xact_lock_shared" if blocking else "pg_try_advisory_xact_lock_shared"
         while True:
             with Session(self.engine) as session:
+                shared = session.scalar(
+                    text(f"SELECT {share}(:space, 0)::text"), {"space": REBUILD_SPACE}
+                )
+                if shared == "false":
+                    return applied
                 claimed = session.execute(
                     select(SearchOutbox.id, SearchOutbox.post_id)
                     .order_by(SearchOutbox.id)
@@ -485,15 +499,22 @@ class PostgresBackend(Follower):
     # -- whole-table operations ----------------------------------------------------------
 
     def rebuild(self, progress: Callable[[int], None] | None = None, procs: int = 1) -> int:
-        """Index every post from scratch, in one transaction: searches read the old rows
-        until it commits. With *procs* > 1 the analysis runs in that many processes."""
+        """Index every post from scratch, in one transaction: a table with no index is
+        filled, indexed, and takes search_posts' place as it commits, so searches read the
+        old rows until then. Drains wait (their outbox rows stay) while it runs: what they
+        would write to the old table would be dropped with it. With *procs* > 1 the analysis
+        runs in that many processes."""
         count = 0
         pool = ProcessPoolExecutor(procs, mp_context=get_context("fork")) if procs > 1 else None
         try:
             with Session(self.engine) as session:
+                # Waits for the drains under way; the outbox rows after this one's are kept.
+                session.execute(
+                    text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": REBUILD_SPACE}
+                )
                 session.execute(delete(SearchOutbox))
-                session.execute(delete(search_posts))
                 self._keep_stamps(session)
+                session.execute(text(CREATE_NEXT))
                 query = (
                     select(Post)
                     .join(Post.topic)
@@ -511,10 +532,13 @@ class PostgresBackend(Follower):
                         rows = [with_words(row) for row in documents]
                     else:
                         rows = list(pool.map(with_words, documents, chunksize=50))
-                    session.execute(UPSERT, rows)
+                    session.execute(INSERT_NEXT, rows)
                     count += len(rows)
                     if progress is not None:
                         progress(len(rows))
+                session.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEXING_MEMORY}'"))
+                for statement in (*INDEX_NEXT, *SWAP_NEXT):
+                    session.execute(text(statement))
                 session.commit()
         finally:
             if pool is not None:
