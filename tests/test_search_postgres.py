@@ -194,7 +194,10 @@ def test_a_drain_waits_for_another_drain_of_the_same_post(writer, app, search_ba
 def _table_shape(app) -> tuple[list, list]:
     with app.app_context():
         indexes = db.session.execute(
-            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_posts'")
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename = 'search_posts' AND schemaname = current_schema()"
+            )
         ).all()
         constraints = db.session.execute(
             text(
@@ -349,3 +352,40 @@ def test_when_a_reader_can_reach_every_match_all_are_ordered_and_counted_exactly
     lunch = search_backend.search("lunch", [board.id])
     # Every post says it: more than CANDIDATES, so estimated, from the density among ids.
     assert (lunch.total, lunch.estimated) == (24, True)
+
+
+def _translated(text_typed: str):
+    from brain.search.postgres_terms import translate
+    from brain.search.query import build, parse
+
+    query, _expansions = build(parse(text_typed))
+    return translate(query)
+
+
+def test_the_planner_is_asked_about_a_phrase_s_words_not_their_order(app):
+    """The planner takes a phrase's words as independent and expects it in too few posts:
+    the walk's first window would then span the table. Its estimate is asked of the words."""
+    with app.app_context():
+        phrase = _translated('"supply chain" weavers')
+        assert "<->" in phrase.match and "<" not in phrase.loose
+        assert "'en:suppli' | 'en:chain'" in phrase.loose and "'en:weaver'" in phrase.loose
+        # Left out, a phrase stays a phrase: its words anywhere would leave out more posts.
+        excluded = _translated('weavers -"supply chain"')
+        assert "!(('en:suppli' <-> 'en:chain')" in excluded.loose
+        plain = _translated("weavers")
+        assert plain.loose == plain.match
+
+
+@postgres
+def test_the_walk_is_sized_by_the_loose_estimate(writer, app, search_backend, monkeypatch):
+    board = make_board()
+    topic = make_topic(board=board, author=writer, title="Chains", body="A supply chain.")
+    asked = []
+
+    def planned(_connection, statement) -> float:
+        asked.append(str(statement.compile(compile_kwargs={"literal_binds": True})))
+        return 1.0
+
+    monkeypatch.setattr(postgres_search, "_planned_rows", planned)
+    assert found(search_backend, '"supply chain"', [board.id]) == [topic.first_post_id]
+    assert len(asked) == 1 and "<->" not in asked[0] and "en:suppli" in asked[0]

@@ -178,7 +178,7 @@ def _roughly(estimate: float) -> int:
     return int(round(estimate / figures) * figures)
 
 
-def _newest_matches(connection, where, translated: Translated, newest_first: bool):
+def _newest_matches(connection, restrictions: list, translated: Translated, newest_first: bool):
     """The matches a reader can page through, and how many posts match: (rows, total, exact).
 
     A reader sees at most CANDIDATES matches (MAX_PAGE pages), yet ordering every match reads
@@ -190,18 +190,26 @@ def _newest_matches(connection, where, translated: Translated, newest_first: boo
     planner's estimate of the matches, each next one by the density found so far. When the
     walk reaches the oldest post with CANDIDATES or fewer found, they are all the matches,
     and the total is exact."""
-    bottom, top = connection.execute(select(func.min(t.post_id), func.max(t.post_id))).one()
+    # The windows are bitmaps of the primary key ANDed with the words' GIN bitmap: only the
+    # window's matching rows are read (an index scan would read every row's words). Set as
+    # the ends are read (one round trip), for the statements after this one.
+    bottom, top, _set = connection.execute(
+        select(
+            func.min(t.post_id),
+            func.max(t.post_id),
+            func.set_config("enable_indexscan", "off", True),
+        )
+    ).one()
     if top is None:
         return [], 0, True
     span = top - bottom + 1
-    expected = _planned_rows(connection, select(t.post_id).where(where))
+    where = and_(_matches(translated.match), *restrictions)
+    loose = and_(_matches(translated.loose), *restrictions)
+    expected = _planned_rows(connection, select(t.post_id).where(loose))
     if expected > CANDIDATES:
         reach = math.ceil(span * CANDIDATES * WINDOW_MARGIN / expected)
     else:
         reach = span
-    # The windows are bitmaps of the primary key ANDed with the words' GIN bitmap: only the
-    # window's matching rows are read (an index scan would read every row's words).
-    connection.execute(text("SET LOCAL enable_indexscan = off"))
     found: list = []
     high = top
     while True:
@@ -313,12 +321,11 @@ class PostgresBackend(Follower):
             return results
         page = max(1, min(page, MAX_PAGE))
         translated = translate(query)
-        where = and_(
-            _matches(translated.match),
-            *_restrictions(readable_board_ids, unreadable_board_ids, filters or Filters()),
-        )
+        restrictions = _restrictions(readable_board_ids, unreadable_board_ids, filters or Filters())
         with self._reading() as connection:
-            found, total, exact = _newest_matches(connection, where, translated, newest_first)
+            found, total, exact = _newest_matches(
+                connection, restrictions, translated, newest_first
+            )
             if newest_first:
                 found.sort(key=lambda row: (row.created, row.post_id), reverse=True)
             else:

@@ -99,6 +99,11 @@ class Translated:
     another language rank below the typed language's terms)."""
 
     match: str
+    # What the planner's estimate of the matches is asked for (postgres._newest_matches): the
+    # match with each phrase's words in any order and place. The planner takes a phrase's
+    # words as independent, and so expects a phrase of words that go together ("supply
+    # chain") in a tenth of the posts it is in; its words are in more posts than it is.
+    loose: str = ""
     wanted: set[str] = field(default_factory=set)
     boosts: dict[str, float] = field(default_factory=dict)  # language → its best boost
     highlighted: list[tuple[str, bool, str]] = field(default_factory=list)  # (lang, tag?, text)
@@ -121,6 +126,7 @@ def translate(query: q.Query) -> Translated:
     """*query* (brain.search.query.build's tree) as a ``tsquery``."""
     found = Translated(match="")
     found.match = _tsquery(query, found, 1.0, ranked=True)
+    found.loose = _tsquery(query, Translated(match=""), 1.0, ranked=False, loose=True)
     return found
 
 
@@ -129,7 +135,9 @@ def _lexeme(fieldname: str, text: str) -> str:
     return f"{language}:{text}"
 
 
-def _tsquery(node: q.Query, found: Translated, boost: float, ranked: bool) -> str:
+def _tsquery(
+    node: q.Query, found: Translated, boost: float, ranked: bool, loose: bool = False
+) -> str:
     boost *= node.boost
     if type(node) is q.Term:
         language, tags = _FIELDS[node.fieldname]
@@ -146,17 +154,19 @@ def _tsquery(node: q.Query, found: Translated, boost: float, ranked: bool) -> st
         words = [quoted(_lexeme(node.fieldname, w)) for w in node.words]
         if ranked:
             found._wants(language, words, boost, narrower=False)
+        if loose:
+            return "(" + " | ".join(words) + ")"
         return f"({_phrase(words, node.slop)})"
     if isinstance(node, q.AndNot):
-        wanted = _tsquery(node.a, found, boost, ranked)
-        unwanted = _tsquery(node.b, found, boost, ranked=False)
+        wanted = _tsquery(node.a, found, boost, ranked, loose)
+        unwanted = _tsquery(node.b, found, boost, ranked=False)  # loose, it would ask less
         return f"({wanted} & !{unwanted})"
     if isinstance(node, q.AndMaybe):
         _tsquery(node.b, found, boost, ranked=False)  # only ranks: not asked for
-        return _tsquery(node.a, found, boost, ranked)
+        return _tsquery(node.a, found, boost, ranked, loose)
     if isinstance(node, q.And | q.Or):
         joiner = " & " if isinstance(node, q.And) else " | "
-        parts = [_tsquery(part, found, boost, ranked) for part in node.subqueries]
+        parts = [_tsquery(part, found, boost, ranked, loose) for part in node.subqueries]
         return "(" + joiner.join(parts) + ")"
     raise TypeError(f"no tsquery for {type(node).__name__}")
 
