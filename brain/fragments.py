@@ -41,13 +41,13 @@ from collections.abc import Callable, Hashable
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale, get_timezone
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from brain import commits, permissions
 from brain.extensions import db
 from brain.models import Counter
+from brain.readers import current_reader
 
 MAX_ENTRIES = 1000
 # A hole in a kept fragment: NUL never occurs in a page's content (brain.web.guard_input
@@ -246,7 +246,7 @@ class Holed:
 def _frame() -> tuple:
     """What decides how the frame of every page (base.html) looks to this reader, beyond
     their own parts: signed in or not, and the sections their role opens."""
-    reader = current_user._get_current_object()  # the proxy finds the user at each read
+    reader = current_reader()
     if not reader.is_authenticated:
         return ("guest",)
     return ("member", permissions.is_staff(reader), permissions.is_administrator(reader))

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from babel.lists import format_list
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
-from flask_login import current_user
 from markupsafe import Markup, escape
 
 from brain import resources
+from brain.readers import current_reader
 
 TRANSLATIONS_DIR = resources.translations()
 LANG_COOKIE = "lang"
@@ -73,8 +73,10 @@ def select_locale() -> str:
     choice = supported(request.args.get("lang"))
     if choice:
         g.remember_locale = choice
-    if not choice and current_user and current_user.is_authenticated:
-        choice = supported(current_user.locale)
+    if not choice:
+        reader = current_reader()
+        if reader.is_authenticated:
+            choice = supported(reader.locale)
     if not choice:
         choice = supported(request.cookies.get(LANG_COOKIE))
     if not choice:
@@ -89,7 +91,7 @@ def select_locale() -> str:
 def select_timezone() -> str | None:
     if not has_request_context():
         return None  # the default; mail in a member's time zone converts explicitly
-    reader = current_user._get_current_object()  # the proxy finds the user at each read
+    reader = current_reader()
     if reader and reader.is_authenticated and reader.timezone:
         return reader.timezone
     return None

@@ -24,12 +24,12 @@ from collections import OrderedDict
 from itertools import chain
 
 from flask import Flask, current_app, request
-from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from brain import commits, fragments
 from brain.extensions import db
 from brain.models import ContentVersion, Counter, SearchOutbox
+from brain.readers import current_reader
 
 CACHED_PREFIXES = ("/b/", "/t/", "/meeting-point/", "/feeds/")
 PERSONAL_COOKIES = ("session", "remember_token")
@@ -165,7 +165,7 @@ def _read_the_counter_first() -> None:
         and current_app.config["PAGE_CACHE_SECONDS"]
     ):
         # A member's row comes with the counter, in one query (brain.auth.load_user).
-        current_user._get_current_object()
+        current_reader()
         fragments.content_version()
 
 

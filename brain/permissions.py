@@ -31,9 +31,9 @@ from flask_babel import LazyString, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from sqlalchemy import ColumnElement
-from werkzeug.local import LocalProxy
 
 from brain.models import Board, Post, Role, Topic, User
+from brain.readers import itself
 
 Actor = User | AnonymousUserMixin
 
@@ -108,9 +108,7 @@ _WORDS = {
 
 
 def _member(actor: Actor) -> User | None:
-    # current_user is a proxy: the member itself, for the several reads that follow.
-    if isinstance(actor, LocalProxy):
-        actor = actor._get_current_object()
+    actor = itself(actor)  # the proxy's user, for the several reads that follow
     return actor if getattr(actor, "is_authenticated", False) else None
 
 

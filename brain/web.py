@@ -234,13 +234,6 @@ def _not_limited() -> bool:
     return request.method not in getattr(view, "limited_methods", ())
 
 
-def current_reader():
-    """The member (or guest) reading this page, itself. ``current_user`` is a proxy: each
-    attribute read through it finds the user again, and a topic page reads them dozens of
-    times (its views hand the reader to the permissions and to the owners of their facts)."""
-    return current_user._get_current_object()
-
-
 def page_number(limit: int = 100_000) -> int:
     """The ?page= of a listing: 1 when absent; a page that cannot exist is a 404."""
     raw = request.args.get("page")

@@ -17,11 +17,13 @@ from brain.models import Topic, User, Watch, WatchLevel
 from brain.ops import watching
 from brain.ops.reading import UNREAD_MAX, unread_count_parameters, unread_counts_statement
 from brain.permissions import Actor
+from brain.readers import itself
 
 _MARKER = 987654321  # a topic id, for cutting the link in two around it
 
 
 def _member(actor: Actor) -> User | None:
+    actor = itself(actor)
     return actor if getattr(actor, "is_authenticated", False) else None
 
 

@@ -29,10 +29,10 @@ from brain.ops.errors import OperationError, require
 from brain.ops.submissions import new_token
 from brain.ops.text import parse_count
 from brain.permissions import Why
+from brain.readers import current_reader
 from brain.web import (
     commit_once,
     created,
-    current_reader,
     earlier_submission,
     fail,
     limit_from,

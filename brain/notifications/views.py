@@ -17,8 +17,9 @@ from brain.notifications.forms import WatchForm
 from brain.ops import notifications as notification_ops
 from brain.ops import watching
 from brain.ops.notifications import Moderation
+from brain.readers import current_reader
 from brain.vocabulary.meeting import STATUS_LABELS, Status
-from brain.web import current_reader, member_name
+from brain.web import member_name
 
 Kind = NotificationKind
 
@@ -27,10 +28,11 @@ Kind = NotificationKind
 def unread_notification_count() -> int:
     """The bell's count: one query per member page, none for guests (whose pages the page
     cache keeps)."""
-    if not current_user.is_authenticated:
+    reader = current_reader()
+    if not reader.is_authenticated:
         return 0
     if "unread_notifications" not in g:
-        g.unread_notifications = queries.unread_count(current_user)
+        g.unread_notifications = queries.unread_count(reader)
     return g.unread_notifications
 
 
@@ -67,9 +69,10 @@ def _board_watch_form(board_id: int) -> str:
 def _watch_form_html(*, topic: Topic | None = None, board: Board | None = None) -> str:
     """The member's watching choice for *topic* or *board*, kept per level chosen (the token
     filled in); nothing for guests."""
-    if not current_user.is_authenticated:
+    reader = current_reader()
+    if not reader.is_authenticated:
         return ""
-    level = watching.level_of(current_user, topic=topic, board=board)
+    level = watching.level_of(reader, topic=topic, board=board)
 
     def make() -> str:
         if board is not None:

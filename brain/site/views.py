@@ -11,8 +11,9 @@ from brain.forum import queries, unread
 from brain.i18n import content_filter, supported
 from brain.ops import glance, watching
 from brain.ops import notifications as notification_ops
+from brain.readers import current_reader
 from brain.site import bp
-from brain.web import current_reader, safe_next
+from brain.web import safe_next
 
 
 @bp.route("/")
