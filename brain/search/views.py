@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 
 from flask import Blueprint, g, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -15,7 +17,7 @@ from sqlalchemy import bindparam, select
 from brain import fragments, permissions, search
 from brain.extensions import db
 from brain.forum import queries
-from brain.i18n import content_language_codes, direction_of
+from brain.i18n import content_language_codes, direction_of, list_of
 from brain.models import Post, Topic, User
 from brain.ops.accounts import username_key
 from brain.web import board_link, limit_from, member_name, page_number
@@ -116,6 +118,41 @@ def search_page():
     # The whole page is kept the same way, with the reader's own parts (the header's account
     # menu, tokens) and the excerpts left as holes (brain.fragments.page).
     return fragments.page("search", *kept_as, make=make), status
+
+
+_BDI = Markup('<bdi class="{}" lang="{}" dir="{}">{}</bdi>')
+
+
+def _bdi(kind: str, language: str, term: str) -> Markup:
+    return _BDI.format(kind, language, direction_of(language), term)
+
+
+@functools.lru_cache(maxsize=1024)
+def _expansion_lists(
+    locale: str, page_lang: str, equivalents: tuple, narrower: tuple
+) -> tuple[Markup, Markup]:
+    """One expansion's lists, in the reader's language: its equivalents, each isolated in
+    its own language and direction (an Arabic term in a French page keeps its place), and
+    the narrower ideas, each named in the page's language when it can be. Kept: the same
+    concepts come back with every search for them, and a concept has dozens of terms."""
+    shown = [_bdi("equivalent", language, term) for language, term in equivalents]
+    names = [dict(items) for items in narrower]
+    chosen = [page_lang if page_lang in each else next(iter(each)) for each in names]
+    ideas = [
+        _bdi("narrower", language, each[language])
+        for each, language in zip(names, chosen, strict=True)
+    ]
+    return list_of(shown), list_of(ideas)
+
+
+@bp.app_template_global()
+def expansion_lists(expansion, page_lang: str) -> tuple[Markup, Markup]:
+    return _expansion_lists(
+        str(get_locale() or "en"),
+        page_lang,
+        tuple(expansion.equivalents),
+        tuple(tuple(each.items()) for each in expansion.narrower),
+    )
 
 
 @fragments.filler("searchtext")
