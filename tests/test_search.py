@@ -4,7 +4,9 @@ the others are about Whoosh's index itself, or need no index."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -352,6 +354,42 @@ def test_query_parsing_is_bounded():
     parsed = query.parse("word " * 1000)
     assert len(parsed.items) == query.MAX_ITEMS and parsed.truncated
     assert query.parse("(((").items == []
+
+
+ANALYSED_ALIKE = [
+    "",
+    "The SSE and the CAE. Économie SOCIALE! And the ÉCONOMIE too?",
+    "de la de la coopérative",  # stop words first: the first word kept keeps its place
+    "ﬁnance ＡＢＣ coöperative",  # compatibility forms
+    "\u0301\u0301 x",  # a word of marks only
+    "الاقتصاد الاجتماعي والتضامني. و في التعاونيات",
+    "l'économie d'abord… puis?\nNouveau paragraphe",
+    "123 4567 a_b",
+    "Las organizaciones y sociedades; as cooperativas e associações",
+]
+
+
+@pytest.mark.parametrize("language", [*analysis.STEMMED_LANGUAGES, "ar", "und"])
+def test_analysed_finds_the_words_and_places_the_chain_finds(language):
+    """analysis.analysed remembers each word's outcome and numbers the places itself: it must
+    give what the whole chain gives, in every language, for every text."""
+    posts = json.loads((Path(__file__).parent / "search_eval" / "posts.json").read_text())
+    texts = [f"{post['title']}\n{post['body']}" for post in posts]
+    texts += [f"{title}\n{body}" for _language, title, body in CORPUS.values()]
+    texts += ANALYSED_ALIKE
+    for text in texts * 2:  # the second time, every word is remembered
+        assert analysis.analysed(text, language) == analysis.analysed_by_the_chain(
+            text, language
+        ), text
+
+
+def test_analysed_starts_afresh_when_it_remembers_too_many_words(monkeypatch):
+    monkeypatch.setattr(analysis, "WORDS_KEPT", 3)
+    monkeypatch.setattr(analysis, "_words", {})
+    text = "cooperatives weavers bakers farmers millers"
+    assert analysis.analysed(text, "en") == analysis.analysed_by_the_chain(text, "en")
+    assert analysis.analysed(f"{text} grain", "en")[-1][0] == "grain"
+    assert len(analysis._words["en"]) <= 6
 
 
 def test_arabic_light_stemming():

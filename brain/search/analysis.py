@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from functools import cache, lru_cache
 
 from whoosh.analysis import (
@@ -277,16 +278,7 @@ class SentenceTokenizer(RegexTokenizer):
             )
             return
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        # Where sentences end, found once: an end between two words starts a new sentence.
-        # (An end cannot hold a letter, so it never runs across a word.)
-        ends = [end.start() for end in _SENTENCE_END.finditer(value)]
-        sentence, next_end, count = 0, 0, len(ends)
-        for pos, match in enumerate(self.expression.finditer(value)):
-            start = match.start()
-            if next_end < count and ends[next_end] < start:
-                sentence += 1
-                while next_end < count and ends[next_end] < start:
-                    next_end += 1
+        for pos, (match, sentence) in enumerate(_sentences(self.expression, value)):
             token.text = match.group(0)
             token.boost = 1.0
             token.sentence = sentence
@@ -299,6 +291,21 @@ class SentenceTokenizer(RegexTokenizer):
                 token.startchar = start_char + match.start()
                 token.endchar = start_char + match.end()
             yield token
+
+
+def _sentences(expression: re.Pattern, value: str) -> Iterator[tuple[re.Match, int]]:
+    """Each word *expression* finds in *value*, with the number of its sentence. Where
+    sentences end is found once: an end between two words starts a new sentence (an end
+    cannot hold a letter, so it never runs across a word)."""
+    ends = [end.start() for end in _SENTENCE_END.finditer(value)]
+    sentence, next_end, count = 0, 0, len(ends)
+    for match in expression.finditer(value):
+        start = match.start()
+        if next_end < count and ends[next_end] < start:
+            sentence += 1
+            while next_end < count and ends[next_end] < start:
+                next_end += 1
+        yield match, sentence
 
 
 class SentenceGapFilter(Filter):
@@ -346,18 +353,56 @@ def analyzer_for(language: str):
 
 
 _LAST = threading.local()
+_UNKNOWN = object()
+WORDS_KEPT = 200_000  # words remembered per language by analysed(), before it starts afresh
+_words: dict[str, dict[str, str | None]] = {}  # language → word as written → index word
 
 
 def analysed(text: str, language: str) -> list[tuple[str, int]]:
-    """*text*'s index words in *language*, (word, position) in order. The last text analysed
-    in this thread is remembered (the same object, by identity): the index gives one post's
-    text to its text field, its concept tags and its sequence column, and each asks."""
+    """*text*'s index words in *language*, (word, position) in order: what
+    ``analyzer_for(language)`` gives, found faster. The chain's filters each take one word to
+    one word or none, so each word's outcome is remembered (a post's words are mostly words
+    other posts had), and only the positions are worked out per text, as the chain numbers
+    them: the words left after the stop words are numbered on from the first one's place,
+    and each sentence starts SENTENCE_GAP further. tests/test_search.py holds it to the
+    chain. The last text analysed in this thread is remembered too (the same object, by
+    identity): the index gives one post's text to its text field, its concept tags and its
+    sequence column, and each asks."""
     last = getattr(_LAST, "entry", None)
     if last is not None and last[0] is text and last[1] == language:
         return last[2]
-    words = [(token.text, token.pos) for token in analyzer_for(language)(text, positions=True)]
+    known = _words.get(language)
+    if known is None or len(known) > WORDS_KEPT:
+        known = _words[language] = {}
+    renumbered = language in STEMMED_LANGUAGES  # the stop filter numbers the words afresh
+    words, position = [], None
+    for place, (match, sentence) in enumerate(_sentences(WORD, text)):
+        written = match.group(0)
+        word = known.get(written, _UNKNOWN)
+        if word is _UNKNOWN:
+            word = known[written] = _one_word(written, language)
+        if word is None:  # a stop word
+            continue
+        position = position + 1 if renumbered and position is not None else place
+        words.append((word, position + SENTENCE_GAP * sentence))
     _LAST.entry = (text, language, words)
     return words
+
+
+def _one_word(written: str, language: str) -> str | None:
+    """What *language*'s filters make of one word the tokenizer found (None: nothing)."""
+    token = Token(positions=True, removestops=True)
+    token.text, token.pos, token.boost, token.stopped, token.sentence = written, 0, 1.0, False, 0
+    tokens = iter([token])
+    for item in analyzer_for(language).items[1:]:  # after the tokenizer
+        tokens = item(tokens)
+    found = [each.text for each in tokens]
+    return found[0] if found else None
+
+
+def analysed_by_the_chain(text: str, language: str) -> list[tuple[str, int]]:
+    """analysed(), the slow way: through the whole chain (what tests compare it with)."""
+    return [(token.text, token.pos) for token in analyzer_for(language)(text, positions=True)]
 
 
 class Replaying(Analyzer):
