@@ -60,11 +60,13 @@ _FIELDS = {
 
 
 def quoted(lexeme: str) -> str:
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+    if "'" in lexeme or "\\" in lexeme:
+        lexeme = lexeme.replace("\\", "\\\\").replace("'", "''")
+    return f"'{lexeme}'"
 
 
 def _fits(lexeme: str) -> bool:
-    return len(lexeme.encode("utf-8")) <= LEXEME_BYTES
+    return len(lexeme) * 4 <= LEXEME_BYTES or len(lexeme.encode("utf-8")) <= LEXEME_BYTES
 
 
 def vector(text: str, language: str) -> str:
@@ -83,13 +85,16 @@ def vector(text: str, language: str) -> str:
         positions[f"{language}:{tag}"] = list(range(1, min(count, POSITIONS_KEPT) + 1))
         if tag.startswith(concepts.NARROWER):
             labels[f"{language}:{tag}"] = NARROWER_LABEL
-    return " ".join(
-        quoted(lexeme)
-        + ":"
-        + ",".join(f"{p}{labels.get(lexeme, '')}" for p in sorted(set(found))[:POSITIONS_KEPT])
-        for lexeme, found in positions.items()
-        if _fits(lexeme)
-    )
+    parts = []
+    for lexeme, found in positions.items():
+        if not _fits(lexeme):
+            continue
+        if found[-1] == LAST_POSITION:  # else each is after the one before, once
+            found = sorted(set(found))
+        label = labels.get(lexeme, "")
+        places = ",".join(f"{p}{label}" for p in found[:POSITIONS_KEPT])
+        parts.append(f"{quoted(lexeme)}:{places}")
+    return " ".join(parts)
 
 
 @dataclass
