@@ -320,9 +320,9 @@ def query_cases(generator: corpus.TextGenerator) -> list[QueryCase]:
 
 
 def _as_the_view(text: str) -> tuple[search.Results, list]:
-    """What search_page does before rendering: readable boards, search, the posts."""
-    boards, unreadable = queries.boards_by_access(current_user)
-    readable = [b.id for b in boards]
+    """What search_page does before rendering: readable boards (kept), search, the posts."""
+    access = queries.board_access(current_user)
+    readable, unreadable = list(access.readable), list(access.unreadable)
     results = search.search(text, readable, search.Filters(), unreadable_board_ids=unreadable)
     return results, search_views._load(results.hits, readable)
 

@@ -38,7 +38,7 @@ from flask import Flask
 from markupsafe import Markup, escape
 from sqlalchemy import (
     and_,
-    case,
+    bindparam,
     cast,
     delete,
     func,
@@ -47,13 +47,14 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, REAL, TSQUERY
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session, joinedload
 
 from brain.models import Post, SearchOutbox, Topic
 from brain.permissions import is_public_post, public_post_clause
 from brain.search import concepts, excerpts
 from brain.search.analysis import analysed
+from brain.search.index import indexable_posts, refresh_statistics
 from brain.search.interface import MAX_PAGE, PER_PAGE, Filters, Hit, Results, SearchUnavailable
 from brain.search.outbox import Follower
 from brain.search.postgres_rows import (
@@ -82,8 +83,10 @@ WORDS_INDEX = "ix_search_posts_words"  # migration 0016
 REBUILD_BATCH = 1_000
 # The first key of the per-post locks drains take (pg_advisory_xact_lock(key, post id)).
 LOCK_SPACE = 0x5EA2C4
-# Held by a rebuild, shared by drains (pg_advisory_xact_lock*(REBUILD_SPACE, 0)).
+# Held by a rebuild, shared by drains. Advisory locks are the database's: the second key
+# names the schema's search_state table, so a site in another schema is not held up.
 REBUILD_SPACE = LOCK_SPACE + 1
+_THIS_SCHEMA = "CAST(CAST(CAST('search_state' AS regclass) AS oid) AS integer)"
 INDEXING_MEMORY = "256MB"  # a rebuild's maintenance_work_mem, for its GIN index
 # As the Whoosh backend's (brain.search.whoosh_backend): the Meeting Point's limits.
 MEETING_TEXT_LIMIT = 20_000
@@ -96,8 +99,12 @@ t = search_posts.c
 _indexable_rows = public_post_clause()
 
 
-def _matches(tsquery: str):
-    return t.words.op("@@")(cast(literal(tsquery), TSQUERY))
+MATCH = bindparam("match", "")  # the walk's tsquery, given as the statements run
+
+
+def _matches(tsquery):
+    """The rows whose words match *tsquery* (its text, or a bound parameter for it)."""
+    return t.words.op("@@")(cast(tsquery if tsquery is MATCH else literal(tsquery), TSQUERY))
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -130,43 +137,47 @@ def _restrictions(
     return found
 
 
-def _rank(translated: Translated, columns=t):
-    """``ts_rank`` of the wanted lexemes of the post's language, times that language's boost:
-    the typed language's words and concepts count fully, the glossary's equivalents in the
-    other languages EXPANSION_BOOST; a narrower concept's tags weigh NARROWER_BOOST (their
-    label, brain.search.postgres_terms).
+def _rank(translated: Translated) -> tuple[str, dict]:
+    """``ts_rank`` of the wanted lexemes of the post's language, times that language's boost,
+    as SQL on a row's ``language`` and ``words``, and its parameters: the typed language's
+    words and concepts count fully, the glossary's equivalents in the other languages
+    EXPANSION_BOOST; a narrower concept's tags weigh NARROWER_BOOST (their label,
+    brain.search.postgres_terms).
 
     Up to CANDIDATES matches are ranked for a search, so ranking must cost little a post:
     not ``ts_rank_cd``, whose covers over a query of phrases and proximity alternatives cost
     ~20 µs a post where ``ts_rank`` of the lexemes costs ~1.5 µs; one ``tsvector`` read a
     post (a boost found by matching parts of the query again read it once a part); and only
-    the lexemes the post's language can have (a post has no other: ~10 % faster). *columns*:
-    where ``words`` and ``language`` are read from (the table, or a subquery of it)."""
-    weights = cast(literal(RANK_WEIGHTS), ARRAY(REAL))
+    the lexemes the post's language can have (a post has no other: ~10 % faster)."""
     by_language = translated.wanted_by_language()
+    parameters: dict = {"rank_weights": RANK_WEIGHTS}
 
-    def score(language: str):
-        query = cast(literal(" | ".join(sorted(by_language[language]))), TSQUERY)
-        boost = translated.boosts.get(language, 1.0)  # narrower concepts only: their label
-        return func.ts_rank(weights, columns.words, query, 1) * literal(boost)
+    def score(number: int, language: str) -> str:
+        parameters[f"rank_query_{number}"] = " | ".join(sorted(by_language[language]))
+        # Narrower concepts only are boosted by their label.
+        parameters[f"rank_boost_{number}"] = translated.boosts.get(language, 1.0)
+        return (
+            f"ts_rank(CAST(%(rank_weights)s AS real[]), words, "
+            f"CAST(%(rank_query_{number})s AS tsquery), 1) * %(rank_boost_{number})s"
+        )
 
     named = [language for language in by_language if language != "und"]
+    cases = []
+    for number, language in enumerate(named):
+        parameters[f"rank_language_{number}"] = language
+        cases.append(f"WHEN %(rank_language_{number})s THEN {score(number, language)}")
     # A post in a language that is not one of LANGUAGES is analysed as "und".
-    return case(
-        *[(columns.language == language, score(language)) for language in named],
-        else_=score("und") if "und" in by_language else literal(0.0),
-    )
+    otherwise = score(len(named), "und") if "und" in by_language else "0.0"
+    if not cases:
+        return otherwise, parameters
+    return f"CASE language {' '.join(cases)} ELSE {otherwise} END", parameters
 
 
-def _planned_rows(connection, statement) -> float:
-    """How many rows PostgreSQL's planner expects *statement* to give (its statistics of the
-    words: ANALYZE, which rebuild and optimize run, and autovacuum)."""
-    compiled = statement.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    plan = connection.exec_driver_sql(
-        "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params
-    ).scalar()
+def _planned_rows(connection, where: str, parameters: dict) -> float:
+    """How many rows PostgreSQL's planner expects the posts *where* holds to be (its
+    statistics of the words: ANALYZE, which rebuild and optimize run, and autovacuum)."""
+    explained = "EXPLAIN (FORMAT JSON) SELECT post_id FROM search_posts WHERE "
+    plan = connection.exec_driver_sql(explained + where, parameters).scalar()
     if isinstance(plan, str):
         plan = json.loads(plan)
     return float(plan[0]["Plan"]["Plan Rows"])
@@ -176,6 +187,16 @@ def _roughly(estimate: float) -> int:
     """*estimate* to two significant figures ("about 24,000 results", not "about 24,015")."""
     figures = 10 ** max(0, len(str(int(estimate))) - 2)
     return int(round(estimate / figures) * figures)
+
+
+# The rows of a window of post ids, newest first, ranked after the limit: only the kept rows'
+# words are read. (OFFSET 0 keeps the limit inside: the planner would otherwise rank first.)
+_WINDOW = """
+SELECT post_id, created, {rank} AS rank FROM (
+    SELECT post_id, created, language, words FROM search_posts
+    WHERE {where}{bounds} ORDER BY post_id DESC LIMIT %(window_limit)s OFFSET 0
+) AS window_rows ORDER BY post_id DESC
+"""
 
 
 def _newest_matches(connection, restrictions: list, translated: Translated, newest_first: bool):
@@ -189,7 +210,10 @@ def _newest_matches(connection, restrictions: list, translated: Translated, newe
     post ids walked back from the newest post: the first window sized for CANDIDATES by the
     planner's estimate of the matches, each next one by the density found so far. When the
     walk reaches the oldest post with CANDIDATES or fewer found, they are all the matches,
-    and the total is exact."""
+    and the total is exact.
+
+    The statements are written once as SQL for the whole walk: built as expressions, each
+    window cost more to compile than PostgreSQL took to answer it (a rare word)."""
     # The windows are bitmaps of the primary key ANDed with the words' GIN bitmap: only the
     # window's matching rows are read (an index scan would read every row's words). Set as
     # the ends are read (one round trip), for the statements after this one.
@@ -203,9 +227,14 @@ def _newest_matches(connection, restrictions: list, translated: Translated, newe
     if top is None:
         return [], 0, True
     span = top - bottom + 1
-    where = and_(_matches(translated.match), *restrictions)
-    loose = and_(_matches(translated.loose), *restrictions)
-    expected = _planned_rows(connection, select(t.post_id).where(loose))
+    compiled = and_(_matches(MATCH), *restrictions).compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    where, parameters = str(compiled), dict(compiled.params)
+    expected = _planned_rows(connection, where, {**parameters, "match": translated.loose})
+    parameters["match"] = translated.match
+    rank, ranking = ("NULL", {}) if newest_first else _rank(translated)
+    parameters.update(ranking)
     if expected > CANDIDATES:
         reach = math.ceil(span * CANDIDATES * WINDOW_MARGIN / expected)
     else:
@@ -214,20 +243,12 @@ def _newest_matches(connection, restrictions: list, translated: Translated, newe
     high = top
     while True:
         low = max(high - reach, bottom - 1)
-        bounds = [t.post_id > low] if low >= bottom else []
-        bounds += [t.post_id <= high] if high < top else []
-        window = (
-            select(t.post_id, t.created, t.language, t.words)
-            .where(where, *bounds)
-            .order_by(t.post_id.desc())
-            .limit(CANDIDATES + 1 - len(found))
-            .offset(0)  # ranked after the limit: only the kept rows' words are read
-            .subquery()
-        )
-        columns = [window.c.post_id, window.c.created]
-        if not newest_first:
-            columns.append(_rank(translated, window.c).label("rank"))
-        found += connection.execute(select(*columns).order_by(window.c.post_id.desc())).all()
+        bounds = " AND post_id > %(window_low)s" if low >= bottom else ""
+        bounds += " AND post_id <= %(window_high)s" if high < top else ""
+        window = _WINDOW.format(rank=rank, where=where, bounds=bounds)
+        limit = CANDIDATES + 1 - len(found)
+        bound = {"window_low": low, "window_high": high, "window_limit": limit}
+        found += connection.exec_driver_sql(window, {**parameters, **bound}).all()
         if len(found) > CANDIDATES:
             found = found[:CANDIDATES]
             oldest = found[-1].post_id
@@ -419,7 +440,8 @@ class PostgresBackend(Follower):
         while True:
             with Session(self.engine) as session:
                 shared = session.scalar(
-                    text(f"SELECT {share}(:space, 0)::text"), {"space": REBUILD_SPACE}
+                    text(f"SELECT {share}(:space, {_THIS_SCHEMA})::text"),
+                    {"space": REBUILD_SPACE},
                 )
                 if shared == "false":
                     return applied
@@ -512,28 +534,19 @@ class PostgresBackend(Follower):
         would write to the old table would be dropped with it. With *procs* > 1 the analysis
         runs in that many processes."""
         count = 0
+        refresh_statistics(self.engine)
         pool = ProcessPoolExecutor(procs, mp_context=get_context("fork")) if procs > 1 else None
         try:
             with Session(self.engine) as session:
                 # Waits for the drains under way; the outbox rows after this one's are kept.
                 session.execute(
-                    text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": REBUILD_SPACE}
+                    text(f"SELECT pg_advisory_xact_lock(:space, {_THIS_SCHEMA})"),
+                    {"space": REBUILD_SPACE},
                 )
                 session.execute(delete(SearchOutbox))
                 self._keep_stamps(session)
                 session.execute(text(CREATE_NEXT))
-                query = (
-                    select(Post)
-                    .join(Post.topic)
-                    .options(
-                        joinedload(Post.author),
-                        joinedload(Post.topic).selectinload(Topic.cooperation),
-                    )
-                    .where(_indexable_rows)
-                    .order_by(Post.id)
-                    .execution_options(yield_per=REBUILD_BATCH)
-                )
-                for posts in session.scalars(query).partitions():
+                for posts in session.scalars(indexable_posts(REBUILD_BATCH)).partitions():
                     documents = [document(post) for post in posts]
                     if pool is None:
                         rows = [with_words(row) for row in documents]
