@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, text, update
+from sqlalchemy import create_engine, event, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from brain.extensions import db
@@ -304,15 +304,21 @@ def _weavers(writer, count: int):
     return board, matching
 
 
+# Windows read through the GIN index (never dense), or row by row (always dense).
+dense_or_not = pytest.mark.parametrize("dense_rows", [10**12, 0])
+
+
 @postgres
+@dense_or_not
 @pytest.mark.parametrize("planned", [None, 0, 2, 40, 10_000])
 def test_past_what_a_reader_can_reach_the_newest_matches_are_ordered_and_the_total_estimated(
-    writer, app, search_backend, monkeypatch, planned
+    writer, app, search_backend, monkeypatch, planned, dense_rows
 ):
     """A reader reaches CANDIDATES matches at most; past that, the newest CANDIDATES are the
     ones ordered, whatever the planner expected (it sizes the windows of the walk)."""
     board, matching = _weavers(writer, 12)
     monkeypatch.setattr(postgres_search, "CANDIDATES", 5)
+    monkeypatch.setattr(postgres_search, "DENSE_ROWS", dense_rows)
     if planned is not None:
         monkeypatch.setattr(postgres_search, "_planned_rows", lambda *_args: planned)
     newest = matching[-5:]
@@ -338,12 +344,14 @@ def test_past_what_a_reader_can_reach_the_newest_matches_are_ordered_and_the_tot
 
 
 @postgres
+@dense_or_not
 @pytest.mark.parametrize("planned", [None, 0, 40, 10_000])
 def test_when_a_reader_can_reach_every_match_all_are_ordered_and_counted_exactly(
-    writer, app, search_backend, monkeypatch, planned
+    writer, app, search_backend, monkeypatch, planned, dense_rows
 ):
     board, matching = _weavers(writer, 12)
     monkeypatch.setattr(postgres_search, "CANDIDATES", 12)
+    monkeypatch.setattr(postgres_search, "DENSE_ROWS", dense_rows)
     if planned is not None:
         monkeypatch.setattr(postgres_search, "_planned_rows", lambda *_args: planned)
     results = search_backend.search("weavers", [board.id], newest_first=True)
@@ -388,13 +396,13 @@ def test_the_walk_is_sized_by_the_loose_estimate(writer, app, search_backend, mo
 
     monkeypatch.setattr(postgres_search, "_planned_rows", planned)
     assert found(search_backend, '"supply chain"', [board.id]) == [topic.first_post_id]
-    assert len(asked) == 1 and "<->" not in asked[0] and "en:suppli" in asked[0]
+    # Sized by its words anywhere; whether dense, by the phrase itself.
+    assert len(asked) == 2 and "<->" not in asked[0] and "en:suppli" in asked[0]
+    assert "'en:suppli' <-> 'en:chain'" in asked[1]
 
 
 @postgres
-def test_a_rebuild_gives_the_planner_statistics_of_what_it_reads_first(
-    writer, app, search_backend
-):
+def test_a_rebuild_gives_the_planner_statistics_of_what_it_reads_first(writer, app, search_backend):
     """Without statistics the planner joined each post to every topic: a rebuild of a million
     posts loaded in bulk (autovacuum not yet by, or off) did not finish in an hour."""
     board = make_board()
@@ -412,11 +420,38 @@ def test_a_rebuild_gives_the_planner_statistics_of_what_it_reads_first(
     with app.app_context():  # as after a bulk load: nothing known of the tables
         db.session.execute(
             text(
-                "DELETE FROM pg_statistic "
-                "WHERE starelid IN ('posts'::regclass, 'topics'::regclass)"
+                "DELETE FROM pg_statistic WHERE starelid IN ('posts'::regclass, 'topics'::regclass)"
             )
         )
         db.session.commit()
     assert described() == 0
     assert search_backend.rebuild() == 1
     assert described() > 0
+
+
+@postgres
+@pytest.mark.parametrize(("dense_rows", "row_by_row"), [(0, True), (10**12, False)])
+def test_dense_matches_are_read_row_by_row_and_sparse_ones_through_the_index(
+    writer, app, search_backend, monkeypatch, dense_rows, row_by_row
+):
+    board, matching = _weavers(writer, 12)
+    monkeypatch.setattr(postgres_search, "CANDIDATES", 5)
+    monkeypatch.setattr(postgres_search, "DENSE_ROWS", dense_rows)
+    plans = []
+
+    def explained(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT post_id, created"):
+            other = connection.connection.cursor()  # the search's own has rows to give
+            other.execute("EXPLAIN " + statement, parameters)
+            plans.append(" ".join(row[0] for row in other.fetchall()))
+            other.close()
+
+    engine = search_backend.engine
+    event.listen(engine, "after_cursor_execute", explained)
+    try:
+        found_ids = [hit.post_id for hit in search_backend.search("weavers", [board.id]).hits]
+    finally:
+        event.remove(engine, "after_cursor_execute", explained)
+    assert sorted(found_ids) == sorted(matching[-5:])
+    assert plans and all(("Bitmap" not in plan) == row_by_row for plan in plans)
+    assert all(("Index Scan Backward" in plan) == row_by_row for plan in plans)
