@@ -437,7 +437,7 @@ def test_dense_matches_are_read_row_by_row_and_sparse_ones_through_the_index(
     board, matching = _weavers(writer, 12)
     monkeypatch.setattr(postgres_search, "CANDIDATES", 5)
     monkeypatch.setattr(postgres_search, "DENSE_ROWS", dense_rows)
-    plans = []
+    plans, statements = [], []
 
     def explained(connection, cursor, statement, parameters, context, executemany):
         if statement.lstrip().startswith("SELECT post_id, created"):
@@ -445,6 +445,7 @@ def test_dense_matches_are_read_row_by_row_and_sparse_ones_through_the_index(
             other.execute("EXPLAIN " + statement, parameters)
             plans.append(" ".join(row[0] for row in other.fetchall()))
             other.close()
+            statements.append(statement)
 
     engine = search_backend.engine
     event.listen(engine, "after_cursor_execute", explained)
@@ -455,3 +456,5 @@ def test_dense_matches_are_read_row_by_row_and_sparse_ones_through_the_index(
     assert sorted(found_ids) == sorted(matching[-5:])
     assert plans and all(("Bitmap" not in plan) == row_by_row for plan in plans)
     assert all(("Index Scan Backward" in plan) == row_by_row for plan in plans)
+    # Through the index, each language's alternative is asked apart; row by row, at once.
+    assert all(("%(match_1)s" in statement) != row_by_row for statement in statements)

@@ -38,7 +38,6 @@ from flask import Flask
 from markupsafe import Markup, escape
 from sqlalchemy import (
     and_,
-    bindparam,
     cast,
     delete,
     func,
@@ -105,12 +104,11 @@ t = search_posts.c
 _indexable_rows = public_post_clause()
 
 
-MATCH = bindparam("match", "")  # the walk's tsquery, given as the statements run
-
-
 def _matches(tsquery):
     """The rows whose words match *tsquery* (its text, or a bound parameter for it)."""
-    return t.words.op("@@")(cast(tsquery if tsquery is MATCH else literal(tsquery), TSQUERY))
+    if isinstance(tsquery, str):
+        tsquery = literal(tsquery)
+    return t.words.op("@@")(cast(tsquery, TSQUERY))
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -195,6 +193,8 @@ def _roughly(estimate: float) -> int:
     return int(round(estimate / figures) * figures)
 
 
+_WORDS_MATCH = "search_posts.words @@ CAST(%%(%s)s AS tsquery)"
+
 # The rows of a window of post ids, newest first, ranked after the limit: only the kept rows'
 # words are read. (OFFSET 0 keeps the limit inside: the planner would otherwise rank first.)
 _WINDOW = """
@@ -234,17 +234,27 @@ def _newest_matches(connection, restrictions: list, translated: Translated, newe
     if top is None:
         return [], 0, True
     span = top - bottom + 1
-    compiled = and_(_matches(MATCH), *restrictions).compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    where, parameters = str(compiled), dict(compiled.params)
-    expected = _planned_rows(connection, where, {**parameters, "match": translated.loose})
-    parameters["match"] = translated.match
+    parameters: dict = {"match": translated.match}
+    restricted = ""
+    if restrictions:
+        compiled = and_(*restrictions).compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        restricted, parameters = f" AND {compiled}", {**compiled.params, **parameters}
+    # Through the GIN index, each alternative of the query is asked apart: a post one of them
+    # matches exactly (plain words, concept tags) is not read again for another's phrases.
+    # Row by row, the whole query at once: each match of a row's words reads them again.
+    whole = f"{_WORDS_MATCH % 'match'}{restricted}"
+    names = [f"match_{number}" for number in range(len(translated.alternatives))]
+    apart = " OR ".join(_WORDS_MATCH % name for name in names)
+    apart = f"({apart}){restricted}"
+    parameters.update(zip(names, translated.alternatives, strict=True))
+    expected = _planned_rows(connection, whole, {**parameters, "match": translated.loose})
     # Whether the matches are dense is asked of the match itself (a phrase's words are in
     # more posts than the phrase: its estimate would call many posts dense that are not).
     at_least = expected
     if translated.loose != translated.match:
-        at_least = _planned_rows(connection, where, parameters)
+        at_least = _planned_rows(connection, whole, parameters)
     row_by_row, reading = _dense(at_least / span, span), False
     rank, ranking = ("NULL", {}) if newest_first else _rank(translated)
     parameters.update(ranking)
@@ -261,6 +271,7 @@ def _newest_matches(connection, restrictions: list, translated: Translated, newe
         low = max(high - reach, bottom - 1)
         bounds = " AND post_id > %(window_low)s" if low >= bottom else ""
         bounds += " AND post_id <= %(window_high)s" if high < top else ""
+        where = whole if row_by_row else apart
         window = _WINDOW.format(rank=rank, where=where, bounds=bounds)
         limit = CANDIDATES + 1 - len(found)
         bound = {"window_low": low, "window_high": high, "window_limit": limit}

@@ -109,6 +109,11 @@ class Translated:
     # words as independent, and so expects a phrase of words that go together ("supply
     # chain") in a tenth of the posts it is in; its words are in more posts than it is.
     loose: str = ""
+    # The same, one per alternative of the query's top: each is asked apart (postgres._where),
+    # so a post matching an alternative of plain words is not checked again against another's
+    # phrases (a phrase needs every candidate post's positions read).
+    alternatives: list[str] = field(default_factory=list)
+    loose_alternatives: list[str] = field(default_factory=list)
     wanted: set[str] = field(default_factory=set)
     boosts: dict[str, float] = field(default_factory=dict)  # language → its best boost
     highlighted: list[tuple[str, bool, str]] = field(default_factory=list)  # (lang, tag?, text)
@@ -128,10 +133,19 @@ class Translated:
 
 
 def translate(query: q.Query) -> Translated:
-    """*query* (brain.search.query.build's tree) as a ``tsquery``."""
+    """*query* (brain.search.query.build's tree) as a ``tsquery``, and as its alternatives
+    (a query is one alternative per language, brain.search.query)."""
     found = Translated(match="")
-    found.match = _tsquery(query, found, 1.0, ranked=True)
-    found.loose = _tsquery(query, Translated(match=""), 1.0, ranked=False, loose=True)
+    top = type(query) is q.Or
+    parts = query.subqueries if top else [query]
+    boost = query.boost if top else 1.0
+    found.alternatives = [_tsquery(part, found, boost, ranked=True) for part in parts]
+    scratch = Translated(match="")
+    found.loose_alternatives = [
+        _tsquery(part, scratch, 1.0, ranked=False, loose=True) for part in parts
+    ]
+    found.match = "(" + " | ".join(found.alternatives) + ")"
+    found.loose = "(" + " | ".join(found.loose_alternatives) + ")"
     return found
 
 
