@@ -104,11 +104,8 @@ t = search_posts.c
 _indexable_rows = public_post_clause()
 
 
-def _matches(tsquery):
-    """The rows whose words match *tsquery* (its text, or a bound parameter for it)."""
-    if isinstance(tsquery, str):
-        tsquery = literal(tsquery)
-    return t.words.op("@@")(cast(tsquery, TSQUERY))
+def _matches(tsquery: str):
+    return t.words.op("@@")(cast(literal(tsquery), TSQUERY))
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -483,14 +480,12 @@ class PostgresBackend(Follower):
         holds are skipped (it applies them), unless *blocking*: then they are waited for, as
         is a rebuild under way (without *blocking*, a rebuild leaves the outbox for later)."""
         applied = 0
+        # Waiting for the lock returns nothing (void); trying, whether it was had.
         share = "pg_advisory_xact_lock_shared" if blocking else "pg_try_advisory_xact_lock_shared"
+        shared = text(f"SELECT {share}(:space, {_THIS_SCHEMA})::text")
         while True:
             with Session(self.engine) as session:
-                shared = session.scalar(
-                    text(f"SELECT {share}(:space, {_THIS_SCHEMA})::text"),
-                    {"space": REBUILD_SPACE},
-                )
-                if shared == "false":
+                if session.scalar(shared, {"space": REBUILD_SPACE}) == "false":
                     return applied
                 claimed = session.execute(
                     select(SearchOutbox.id, SearchOutbox.post_id)

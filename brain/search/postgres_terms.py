@@ -103,20 +103,28 @@ class Translated:
     wanted lexemes and the boost each language's posts get (the glossary's equivalents in
     another language rank below the typed language's terms)."""
 
-    match: str
-    # What the planner's estimate of the matches is asked for (postgres._newest_matches): the
-    # match with each phrase's words in any order and place. The planner takes a phrase's
-    # words as independent, and so expects a phrase of words that go together ("supply
-    # chain") in a tenth of the posts it is in; its words are in more posts than it is.
-    loose: str = ""
-    # The same, one per alternative of the query's top: each is asked apart (postgres._where),
-    # so a post matching an alternative of plain words is not checked again against another's
-    # phrases (a phrase needs every candidate post's positions read).
+    # What must match, one tsquery per alternative of the query's top (a query is one
+    # alternative per language): through the GIN index each is asked apart, so a post an
+    # alternative of plain words matches is not checked again against another's phrases (a
+    # phrase needs every candidate post's positions read). postgres._newest_matches.
     alternatives: list[str] = field(default_factory=list)
+    # The same with each phrase's words in any order and place: what the planner's estimate
+    # of the matches is asked for. The planner takes a phrase's words as independent, and so
+    # expects a phrase of words that go together ("supply chain") in a tenth of the posts it
+    # is in; its words are in more posts than it is.
     loose_alternatives: list[str] = field(default_factory=list)
     wanted: set[str] = field(default_factory=set)
     boosts: dict[str, float] = field(default_factory=dict)  # language → its best boost
     highlighted: list[tuple[str, bool, str]] = field(default_factory=list)  # (lang, tag?, text)
+
+    @property
+    def match(self) -> str:
+        """The whole query, one ``tsquery``."""
+        return "(" + " | ".join(self.alternatives) + ")"
+
+    @property
+    def loose(self) -> str:
+        return "(" + " | ".join(self.loose_alternatives) + ")"
 
     def wanted_by_language(self) -> dict[str, set[str]]:
         """The wanted lexemes by language: what ranking counts (phrases and proximity are the
@@ -135,17 +143,15 @@ class Translated:
 def translate(query: q.Query) -> Translated:
     """*query* (brain.search.query.build's tree) as a ``tsquery``, and as its alternatives
     (a query is one alternative per language, brain.search.query)."""
-    found = Translated(match="")
+    found = Translated()
     top = type(query) is q.Or
     parts = query.subqueries if top else [query]
     boost = query.boost if top else 1.0
     found.alternatives = [_tsquery(part, found, boost, ranked=True) for part in parts]
-    scratch = Translated(match="")
+    scratch = Translated()
     found.loose_alternatives = [
         _tsquery(part, scratch, 1.0, ranked=False, loose=True) for part in parts
     ]
-    found.match = "(" + " | ".join(found.alternatives) + ")"
-    found.loose = "(" + " | ".join(found.loose_alternatives) + ")"
     return found
 
 
