@@ -45,15 +45,18 @@ def _changes_content(session: Session) -> bool:
     return any(not isinstance(obj, SearchOutbox | ContentVersion) for obj in changed)
 
 
-def _bump_pages() -> None:
+def _forget_pages() -> None:
+    """This process knows of a change at once; the others see the counter."""
     cache = current_app.extensions.get("brain_page_cache")
     if cache is not None:
-        cache.bump()
+        cache.forget()
     fragments.forget()  # members' pages keep parts by the same counter (brain.fragments)
 
 
 def listen() -> None:
-    commits.after_commits_that("content_changed", _changes_content, _bump_pages)
+    commits.after_commits_that(
+        "content_changed", _changes_content, _forget_pages, counting=Counter.CONTENT
+    )
 
 
 # --- the cache -------------------------------------------------------------------------------
@@ -78,11 +81,10 @@ class PageCache:
         with self.engine.connect() as connection:
             return connection.execute(commits.counter(Counter.CONTENT)).scalar()
 
-    def bump(self) -> None:
-        """Count one change of content (called after a commit that changed rows)."""
-        commits.bump(Counter.CONTENT)
+    def forget(self) -> None:
+        """Drop every kept page (after a commit that changed content)."""
         with self.lock:
-            self.entries.clear()  # this process knows at once; others see the counter
+            self.entries.clear()
 
     # The middleware ----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ write (in this process or another)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from tests.factories import (
     database,
@@ -122,3 +122,43 @@ def test_moderation_reaches_guests_at_once(client, topic, session_app):
     log_in(staff, moderator)
     assert submit(staff, f"/t/{topic.id}/moderate/hide", {"reason": "spam"}).status_code == 302
     assert client.get(url(topic)).status_code == 404
+
+
+def test_a_reply_reads_its_topic_once_and_moves_the_counter_as_it_commits(app, client, topic):
+    """The counter moves in the writer's own transaction, as its last statement: other
+    processes see the change and the count together, and a write costs no second commit."""
+    log_in(client, make_user(username="kofi"))
+    with database() as session:
+        before = session.scalar(text("SELECT value FROM content_version WHERE id = 1"))
+    transactions = [[]]  # the statements of each transaction, in order
+    engine = app.extensions["brain_page_cache"].engine
+
+    def executed(_conn, _cursor, statement, *_args) -> None:
+        transactions[-1].append(" ".join(statement.split()[:3]))
+
+    def committed(_connection) -> None:
+        transactions.append([])
+
+    event.listen(engine, "after_cursor_execute", executed)
+    event.listen(engine, "commit", committed)
+    try:
+        reply = submit(
+            client, f"/p/{topic.first_post_id}/reply", {"body": "Agreed.", "language": "en"}
+        )
+    finally:
+        event.remove(engine, "after_cursor_execute", executed)
+        event.remove(engine, "commit", committed)
+    assert reply.status_code == 302
+    writes = [t for t in transactions if "INSERT INTO posts" in t]
+    assert len(writes) == 1 and writes[0][-1] == "UPDATE content_version SET"
+    # The post answered is read with its topic and board, once (and nothing else loads them).
+    reply_reads = writes[0][writes[0].index("SELECT posts.id, posts.topic_id,") :]
+    assert reply_reads.count("SELECT topics.id, topics.board_id,") == 1
+    assert "SELECT boards.id, boards.slug," not in reply_reads
+    # No transaction of its own (the notifications fanned out are a change of their own).
+    assert ["UPDATE content_version SET"] not in transactions
+    with database() as session:
+        moved = sum("UPDATE content_version SET" in t for t in transactions)
+        assert (
+            session.scalar(text("SELECT value FROM content_version WHERE id = 1")) == before + moved
+        )

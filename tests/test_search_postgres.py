@@ -5,6 +5,7 @@ tested in tests/test_search*.py, once per backend."""
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -399,6 +400,47 @@ def test_the_walk_is_sized_by_the_loose_estimate(writer, app, search_backend, mo
     # Sized by its words anywhere; whether dense, by the phrase itself.
     assert len(asked) == 2 and "<->" not in asked[0] and "en:suppli" in asked[0]
     assert "'en:suppli' <-> 'en:chain'" in asked[1]
+
+
+def test_a_phrase_is_expected_between_its_words_independent_and_anywhere():
+    # The planner's two estimates at 100,000 posts for "supply chain", which 1,900 hold.
+    assert round(postgres_search._between(264, 13_380)) == 1_879
+    assert postgres_search._between(0, 0) == 1.0  # an estimate of nothing is one row
+    assert postgres_search._between(4, 4) == 4
+
+
+@postgres
+def test_a_phrase_s_first_window_is_sized_between_the_two_estimates(
+    writer, app, search_backend, monkeypatch
+):
+    board, matching = _weavers(writer, 12)
+    monkeypatch.setattr(postgres_search, "CANDIDATES", 5)
+    # Posts' ids lie every other: 24 of them. Words anywhere: 80 expected, the phrase: 5.
+    monkeypatch.setattr(
+        postgres_search,
+        "_planned_rows",
+        lambda _connection, _where, parameters: 80.0 if "<->" not in parameters["match"] else 5.0,
+    )
+    lows = []
+
+    def windows(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT post_id, created"):
+            lows.append(parameters.get("window_low"))
+
+    engine = search_backend.engine
+    event.listen(engine, "after_cursor_execute", windows)
+    try:
+        found_ids = [hit.post_id for hit in search_backend.search('"weavers met"', [board.id]).hits]
+    finally:
+        event.remove(engine, "after_cursor_execute", windows)
+    assert sorted(found_ids) == sorted(matching[-5:])
+    with app.app_context():
+        top = db.session.scalar(text("SELECT max(post_id) FROM search_posts"))
+        bottom = db.session.scalar(text("SELECT min(post_id) FROM search_posts"))
+    span = top - bottom + 1
+    # Expected sqrt(80 × 5) = 20 matches: the first window reaches 5 × 1.5 / 20 of the span.
+    reach = math.ceil(span * 5 * postgres_search.WINDOW_MARGIN / 20)
+    assert lows[0] == top - reach
 
 
 @postgres

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm.attributes import set_committed_value
 
 from brain import permissions
 from brain.extensions import db
@@ -66,5 +67,7 @@ def readable_post(post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None:
         fail(404, _("There is no post at this address."))
-    readable_topic(post.topic_id)
+    # The topic (and its board) as read here is the post's: asking for post.topic again
+    # would load both a second time once this one is no longer referenced.
+    set_committed_value(post, "topic", readable_topic(post.topic_id))
     return post

@@ -84,6 +84,4 @@ def _changes_counts(session: Session) -> bool:
 
 
 def listen() -> None:
-    commits.after_commits_that(
-        "meeting_changed", _changes_counts, lambda: commits.bump(Counter.MEETING_POINT)
-    )
+    commits.after_commits_that("meeting_changed", _changes_counts, counting=Counter.MEETING_POINT)

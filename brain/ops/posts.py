@@ -6,7 +6,8 @@ reason (NotAllowed), whoever calls them: a view, the Meeting Point, the command 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from brain import markup, permissions
 from brain.addresses import profile_path
@@ -61,6 +62,22 @@ def _place_in_tree(post: Post, parent: Post | None) -> None:
 
 
 _visible = Post.deleted_at.is_(None) & Post.hidden_at.is_(None)
+_newest = aliased(Post)
+# A topic's counters and its newest visible post, in one statement (recount_topic).
+_RECOUNT = select(
+    func.count(Post.id),
+    func.count(Post.id).filter(_visible),
+    func.max(Post.created_at).filter(_visible),
+    select(_newest.id)
+    .where(
+        _newest.topic_id == bindparam("topic_id"),
+        _newest.deleted_at.is_(None),
+        _newest.hidden_at.is_(None),
+    )
+    .order_by(_newest.created_at.desc(), _newest.id.desc())
+    .limit(1)
+    .scalar_subquery(),
+).where(Post.topic_id == bindparam("topic_id"))
 
 
 def recount_topic(topic: Topic) -> None:
@@ -75,22 +92,13 @@ def recount_topic(topic: Topic) -> None:
     between two repliers."""
     db.session.flush()
     db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update(key_share=True))
-    total, visible, last_at = db.session.execute(
-        select(
-            func.count(Post.id),
-            func.count(Post.id).filter(_visible),
-            func.max(Post.created_at).filter(_visible),
-        ).where(Post.topic_id == topic.id)
-    ).one()
+    total, visible, last_at, last_id = db.session.execute(_RECOUNT, {"topic_id": topic.id}).one()
+    # Set together after the one statement: a query between them would flush the first
+    # ones, and the topic would be updated twice.
     topic.post_count = total
     topic.reply_count = max(visible - 1, 0)
     topic.last_activity_at = last_at or topic.created_at
-    topic.last_post_id = db.session.scalar(
-        select(Post.id)
-        .where(Post.topic_id == topic.id, _visible)
-        .order_by(Post.created_at.desc(), Post.id.desc())
-        .limit(1)
-    )
+    topic.last_post_id = last_id
 
 
 def _new_post(

@@ -517,6 +517,8 @@ def attach(post: Post, member: User, files, attached: str | None = None) -> list
     otherwise the post would show a file only its sender may read, until it is swept."""
     keys = list(dict.fromkeys([*parse_keys(attached), *referenced_keys(post.body_source)]))
     kept = held(member, keys)
+    if not kept and not _sent_files(files):
+        return []  # nothing to attach: no need to count what the post has
     present = db.session.scalar(
         select(func.count(Attachment.id)).where(Attachment.post_id == post.id)
     )
