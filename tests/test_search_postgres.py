@@ -307,19 +307,23 @@ def _weavers(writer, count: int):
 
 # Windows read through the GIN index (never dense), or row by row (always dense).
 dense_or_not = pytest.mark.parametrize("dense_rows", [10**12, 0])
+# The matches counted first whenever the planner expects more than CANDIDATES, or never.
+probed_or_not = pytest.mark.parametrize("probe_share", [1.0, 0.0])
 
 
 @postgres
 @dense_or_not
+@probed_or_not
 @pytest.mark.parametrize("planned", [None, 0, 2, 40, 10_000])
 def test_past_what_a_reader_can_reach_the_newest_matches_are_ordered_and_the_total_estimated(
-    writer, app, search_backend, monkeypatch, planned, dense_rows
+    writer, app, search_backend, monkeypatch, planned, dense_rows, probe_share
 ):
     """A reader reaches CANDIDATES matches at most; past that, the newest CANDIDATES are the
     ones ordered, whatever the planner expected (it sizes the windows of the walk)."""
     board, matching = _weavers(writer, 12)
     monkeypatch.setattr(postgres_search, "CANDIDATES", 5)
     monkeypatch.setattr(postgres_search, "DENSE_ROWS", dense_rows)
+    monkeypatch.setattr(postgres_search, "PROBE_SHARE", probe_share)
     if planned is not None:
         monkeypatch.setattr(postgres_search, "_planned_rows", lambda *_args: planned)
     newest = matching[-5:]
@@ -346,13 +350,15 @@ def test_past_what_a_reader_can_reach_the_newest_matches_are_ordered_and_the_tot
 
 @postgres
 @dense_or_not
+@probed_or_not
 @pytest.mark.parametrize("planned", [None, 0, 40, 10_000])
 def test_when_a_reader_can_reach_every_match_all_are_ordered_and_counted_exactly(
-    writer, app, search_backend, monkeypatch, planned, dense_rows
+    writer, app, search_backend, monkeypatch, planned, dense_rows, probe_share
 ):
     board, matching = _weavers(writer, 12)
     monkeypatch.setattr(postgres_search, "CANDIDATES", 12)
     monkeypatch.setattr(postgres_search, "DENSE_ROWS", dense_rows)
+    monkeypatch.setattr(postgres_search, "PROBE_SHARE", probe_share)
     if planned is not None:
         monkeypatch.setattr(postgres_search, "_planned_rows", lambda *_args: planned)
     results = search_backend.search("weavers", [board.id], newest_first=True)
@@ -400,6 +406,41 @@ def test_the_walk_is_sized_by_the_loose_estimate(writer, app, search_backend, mo
     # Sized by its words anywhere; whether dense, by the phrase itself.
     assert len(asked) == 2 and "<->" not in asked[0] and "en:suppli" in asked[0]
     assert "'en:suppli' <-> 'en:chain'" in asked[1]
+
+
+@postgres
+@pytest.mark.parametrize("phrase", [False, True])
+def test_few_matches_the_planner_expects_many_of_are_counted_then_read_at_once(
+    writer, app, search_backend, monkeypatch, phrase
+):
+    """A word the planner has no statistics of is expected in 0.5 % of the posts a language:
+    the walk would read the table in windows. Counted first, the few are read at once."""
+    board, matching = _weavers(writer, 6)  # twelve posts
+    monkeypatch.setattr(postgres_search, "CANDIDATES", 8)
+    monkeypatch.setattr(postgres_search, "PROBE_SHARE", 1.0)
+    monkeypatch.setattr(postgres_search, "_planned_rows", lambda *_args: 10.0)
+    statements = []
+
+    def executed(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith(("SELECT count(*) FROM (SELECT 1", "SELECT post_id,")):
+            statements.append((statement, parameters))
+
+    engine = search_backend.engine
+    event.listen(engine, "after_cursor_execute", executed)
+    try:
+        results = search_backend.search('"weavers met"' if phrase else "weavers", [board.id])
+    finally:
+        event.remove(engine, "after_cursor_execute", executed)
+    assert sorted(hit.post_id for hit in results.hits) == sorted(matching)
+    assert (results.total, results.estimated) == (6, False)
+    counts = [p for st, p in statements if st.lstrip().startswith("SELECT count(*)")]
+    windows = [st for st, _p in statements if st.lstrip().startswith("SELECT post_id,")]
+    if phrase:
+        # A phrase is not counted: its count would check it in every post with its words.
+        assert counts == []
+    else:
+        assert [p["counted"] for p in counts] == [9]
+        assert len(windows) == 1 and "post_id >" not in windows[0]  # the whole table
 
 
 def test_a_phrase_is_expected_between_its_words_independent_and_anywhere():

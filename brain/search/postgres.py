@@ -84,6 +84,15 @@ WINDOW_MARGIN = 1.5  # a window of post ids is sized to hold this many times wha
 # when density² × posts ≥ DENSE_ROWS: at 1,000,000 posts a word in 7 % of them or more (a
 # word in a third of them: 10 ms where its GIN list takes 66); at 100,000, 22 %.
 DENSE_ROWS = 5_000
+# The planner knows the frequency of its most common lexemes only (ANALYZE: about 1,000 of
+# them, each in more than ~1.5 % of the posts at 100,000); any other it takes to be in 0.5 %
+# of the posts, a bound rather than an estimate. A word in 50 posts is then expected in
+# 3,000 (one alternative per language), and the walk reads the table in windows, each ANDed
+# with a bitmap of tens of thousands of post ids: 2.5 ms a window, where its matches took
+# 0.1. So when the planner expects no more than PROBE_SHARE of the posts, its matches are
+# first counted up to CANDIDATES + 1 (the count stops there): as many as that, and the
+# estimate stands; fewer, and one statement over the whole table reads them all.
+PROBE_SHARE = 0.03
 WORDS_INDEX = "ix_search_posts_words"  # migration 0016
 REBUILD_BATCH = 1_000
 # The first key of the per-post locks drains take (pg_advisory_xact_lock(key, post id)).
@@ -215,6 +224,12 @@ SELECT post_id, created, {rank} AS rank FROM (
 """
 
 
+# How many posts match, counted up to a limit (the count stops reading there).
+_PROBE = """
+SELECT count(*) FROM (SELECT 1 FROM search_posts WHERE {where} LIMIT %(counted)s) AS counted
+"""
+
+
 def _newest_matches(connection, restrictions: list, translated: Translated, newest_first: bool):
     """The matches a reader can page through, and how many posts match: (rows, total, exact).
 
@@ -267,6 +282,11 @@ def _newest_matches(connection, restrictions: list, translated: Translated, newe
         at_least = _planned_rows(connection, whole, parameters)
         expected = _between(at_least, expected)
     row_by_row, reading = _dense(at_least / span, span), False
+    if CANDIDATES < expected <= span * PROBE_SHARE and translated.loose == translated.match:
+        # (Not a phrase: its count would check the phrase in every candidate post.)
+        probe = _PROBE.format(where=apart)
+        counted = connection.exec_driver_sql(probe, {**parameters, "counted": CANDIDATES + 1})
+        expected = float(counted.scalar())
     rank, ranking = ("NULL", {}) if newest_first else _rank(translated)
     parameters.update(ranking)
     if expected > CANDIDATES:
