@@ -419,9 +419,9 @@ def query_target_ms(posts: int, backend: str = "whoosh") -> float:
 
 
 def machine_speed_ms() -> float:
-    """CPU milliseconds of a fixed piece of pure Python (ten million additions: ~600 ms on
-    session 10's machine, 900–1,300 on later ones): printed with each round of queries, for
-    telling a slower moment of a shared machine from slower code."""
+    """CPU milliseconds of a fixed piece of pure Python (ten million additions in a loop):
+    printed with each round of queries, for telling a slower moment of a shared machine from
+    slower code."""
     started = time.process_time()
     total = 0
     for number in range(10_000_000):
