@@ -462,7 +462,6 @@ def _relative(unit: str, value: int, future: bool, locale: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=4096)
 def _exact_time(moment: datetime, locale: str, zone) -> str:
     """A moment in full (the long form names the time zone), as flask_babel's
     format_datetime(moment, "long") gives it (~40 µs each); kept, as pages show the same
