@@ -30,6 +30,20 @@ def found(backend, words: str, boards: list[int]) -> list[int]:
     return [hit.post_id for hit in backend.search(words, boards).hits]
 
 
+def watched_search(backend, words: str, boards: list[int], watch):
+    """*backend*'s search, calling *watch(connection, statement, parameters)* after each
+    statement it runs."""
+
+    def executed(connection, _cursor, statement, parameters, _context, _executemany):
+        watch(connection, statement, parameters)
+
+    event.listen(backend.engine, "after_cursor_execute", executed)
+    try:
+        return backend.search(words, boards)
+    finally:
+        event.remove(backend.engine, "after_cursor_execute", executed)
+
+
 def test_the_table_exists_on_postgresql_only(app):
     with app.app_context():
         tables = inspect(db.engine).get_table_names()
@@ -421,16 +435,12 @@ def test_few_matches_the_planner_expects_many_of_are_counted_then_read_at_once(
     monkeypatch.setattr(postgres_search, "_planned_rows", lambda *_args: 10.0)
     statements = []
 
-    def executed(connection, cursor, statement, parameters, context, executemany):
+    def watch(_connection, statement, parameters):
         if statement.lstrip().startswith(("SELECT count(*) FROM (SELECT 1", "SELECT post_id,")):
             statements.append((statement, parameters))
 
-    engine = search_backend.engine
-    event.listen(engine, "after_cursor_execute", executed)
-    try:
-        results = search_backend.search('"weavers met"' if phrase else "weavers", [board.id])
-    finally:
-        event.remove(engine, "after_cursor_execute", executed)
+    words = '"weavers met"' if phrase else "weavers"
+    results = watched_search(search_backend, words, [board.id], watch)
     assert sorted(hit.post_id for hit in results.hits) == sorted(matching)
     assert (results.total, results.estimated) == (6, False)
     counts = [p for st, p in statements if st.lstrip().startswith("SELECT count(*)")]
@@ -441,6 +451,37 @@ def test_few_matches_the_planner_expects_many_of_are_counted_then_read_at_once(
     else:
         assert [p["counted"] for p in counts] == [9]
         assert len(windows) == 1 and "post_id >" not in windows[0]  # the whole table
+
+
+@postgres
+def test_more_matches_than_counted_keep_the_planner_s_estimate(
+    writer, app, search_backend, monkeypatch
+):
+    """Counted past CANDIDATES, the count says only "more": the walk's first window is
+    sized by the planner's estimate, not by the count (which would make it the table)."""
+    board, matching = _weavers(writer, 12)  # twenty-four posts
+    monkeypatch.setattr(postgres_search, "CANDIDATES", 5)
+    monkeypatch.setattr(postgres_search, "PROBE_SHARE", 1.0)
+    monkeypatch.setattr(postgres_search, "_planned_rows", lambda *_args: 20.0)
+    counts, lows = [], []
+
+    def watch(_connection, statement, parameters):
+        if statement.lstrip().startswith("SELECT count(*) FROM (SELECT 1"):
+            counts.append(parameters["counted"])
+        elif statement.lstrip().startswith("SELECT post_id,"):
+            lows.append(parameters["window_low"])
+
+    results = watched_search(search_backend, "weavers", [board.id], watch)
+    assert sorted(hit.post_id for hit in results.hits) == sorted(matching[-5:])
+    assert counts == [6]
+    top, bottom = _post_id_range(app)
+    reach = math.ceil((top - bottom + 1) * 5 * postgres_search.WINDOW_MARGIN / 20)
+    assert lows[0] == top - reach
+
+
+def _post_id_range(app) -> tuple[int, int]:
+    with app.app_context():
+        return db.session.execute(text("SELECT max(post_id), min(post_id) FROM search_posts")).one()
 
 
 def test_a_phrase_is_expected_between_its_words_independent_and_anywhere():
@@ -464,23 +505,15 @@ def test_a_phrase_s_first_window_is_sized_between_the_two_estimates(
     )
     lows = []
 
-    def windows(connection, cursor, statement, parameters, context, executemany):
+    def watch(_connection, statement, parameters):
         if statement.lstrip().startswith("SELECT post_id, created"):
-            lows.append(parameters.get("window_low"))
+            lows.append(parameters["window_low"])
 
-    engine = search_backend.engine
-    event.listen(engine, "after_cursor_execute", windows)
-    try:
-        found_ids = [hit.post_id for hit in search_backend.search('"weavers met"', [board.id]).hits]
-    finally:
-        event.remove(engine, "after_cursor_execute", windows)
-    assert sorted(found_ids) == sorted(matching[-5:])
-    with app.app_context():
-        top = db.session.scalar(text("SELECT max(post_id) FROM search_posts"))
-        bottom = db.session.scalar(text("SELECT min(post_id) FROM search_posts"))
-    span = top - bottom + 1
+    results = watched_search(search_backend, '"weavers met"', [board.id], watch)
+    assert sorted(hit.post_id for hit in results.hits) == sorted(matching[-5:])
+    top, bottom = _post_id_range(app)
     # Expected sqrt(80 × 5) = 20 matches: the first window reaches 5 × 1.5 / 20 of the span.
-    reach = math.ceil(span * 5 * postgres_search.WINDOW_MARGIN / 20)
+    reach = math.ceil((top - bottom + 1) * 5 * postgres_search.WINDOW_MARGIN / 20)
     assert lows[0] == top - reach
 
 
@@ -522,7 +555,7 @@ def test_dense_matches_are_read_row_by_row_and_sparse_ones_through_the_index(
     monkeypatch.setattr(postgres_search, "DENSE_ROWS", dense_rows)
     plans, statements = [], []
 
-    def explained(connection, cursor, statement, parameters, context, executemany):
+    def explained(connection, statement, parameters):
         if statement.lstrip().startswith("SELECT post_id, created"):
             other = connection.connection.cursor()  # the search's own has rows to give
             other.execute("EXPLAIN " + statement, parameters)
@@ -530,13 +563,8 @@ def test_dense_matches_are_read_row_by_row_and_sparse_ones_through_the_index(
             other.close()
             statements.append(statement)
 
-    engine = search_backend.engine
-    event.listen(engine, "after_cursor_execute", explained)
-    try:
-        found_ids = [hit.post_id for hit in search_backend.search("weavers", [board.id]).hits]
-    finally:
-        event.remove(engine, "after_cursor_execute", explained)
-    assert sorted(found_ids) == sorted(matching[-5:])
+    results = watched_search(search_backend, "weavers", [board.id], explained)
+    assert sorted(hit.post_id for hit in results.hits) == sorted(matching[-5:])
     assert plans and all(("Bitmap" not in plan) == row_by_row for plan in plans)
     assert all(("Index Scan Backward" in plan) == row_by_row for plan in plans)
     # Through the index, each language's alternative is asked apart; row by row, at once.

@@ -293,7 +293,9 @@ def _newest_matches(connection, restrictions: list, translated: Translated, newe
         # (Not a phrase: its count would check the phrase in every candidate post.)
         probe = _PROBE.format(where=apart)
         counted = connection.exec_driver_sql(probe, {**parameters, "counted": CANDIDATES + 1})
-        expected = float(counted.scalar())
+        matches = counted.scalar()
+        if matches <= CANDIDATES:
+            expected = float(matches)  # else more than counted: the estimate stands
     rank, ranking = ("NULL", {}) if newest_first else _rank(translated)
     parameters.update(ranking)
     if expected > CANDIDATES:
