@@ -167,6 +167,42 @@ def test_relative_times_are_worded_as_babel_words_them(locale):
         assert _relative(*_rounded(seconds), seconds >= 0, locale) == expected, seconds
 
 
+@pytest.mark.parametrize("locale", ["en", "fr", "es", "pt", "ar"])
+def test_exact_times_are_written_as_babel_writes_them(locale):
+    """brain.web keeps the date, the zone's name and the half of the day instead of asking
+    Babel for each moment: the same text as Babel's format_datetime(…, "long"), in zones
+    with summer time (and one whose summer time changes name, not offset), on the hours
+    where a half day or a summer time begins or ends."""
+    import random
+    from datetime import timedelta
+
+    import pytz
+    from babel import dates
+
+    from brain.web import _exact_time
+
+    zones = [
+        pytz.utc,
+        pytz.timezone("America/Montreal"),
+        pytz.timezone("Europe/Paris"),
+        pytz.timezone("America/Sao_Paulo"),
+        pytz.timezone("Africa/Casablanca"),
+        pytz.timezone("Asia/Kathmandu"),
+    ]
+    rng = random.Random(14)
+    start = datetime(2015, 1, 1, tzinfo=UTC)
+    moments = [start + timedelta(seconds=rng.randrange(15 * 365 * 86400)) for _ in range(1500)]
+    # Around midnight, noon and the summer-time changes of 2026 in Paris and Montreal.
+    for edge in ("2026-03-08T06:00", "2026-03-29T00:00", "2026-10-25T00:00", "2026-11-01T05:00"):
+        moment = datetime.fromisoformat(edge).replace(tzinfo=UTC)
+        moments += [moment + timedelta(minutes=m) for m in range(-90, 91, 15)]
+    moments += [datetime(2026, 6, 1, 12, tzinfo=UTC) + timedelta(hours=h) for h in range(25)]
+    for moment in moments:
+        for zone in zones:
+            expected = dates.format_datetime(moment, "long", tzinfo=zone, locale=locale)
+            assert _exact_time(moment, locale, zone) == expected, (moment, zone)
+
+
 def test_guests_see_utc_and_members_their_time_zone(client):
     board = make_board()
     user = make_user()

@@ -42,9 +42,13 @@ class Question:
 
 
 def take(*questions: Question) -> None:
-    """Ask every question in one statement and keep the answers for this request."""
+    """Ask every question not answered yet in one statement and keep the answers for this
+    request."""
     by_kind: dict[str, Question] = {}
+    kept = g.get("glance", {}) if has_request_context() else {}
     for question in questions:
+        if question.key in kept:  # answered already (``keep``)
+            continue
         if by_kind.setdefault(question.kind, question) is not question:
             answer(question)  # a statement names each kind once: the second is asked alone
     questions = tuple(by_kind.values())
@@ -71,6 +75,13 @@ def answer(question: Question):
     if kept:
         g.glance[question.key] = row[0]
     return row[0]
+
+
+def keep(question: Question, value) -> None:
+    """*question* was answered with another statement of this request (the member's own
+    query, say): keep the answer as ``take`` would."""
+    if has_request_context():
+        g.setdefault("glance", {})[question.key] = value
 
 
 def forget(key: tuple) -> None:

@@ -55,7 +55,7 @@ from brain.models.notifications import (
     WatchLevel,
 )
 from brain.models.types import UTCDateTime
-from brain.ops import glance, mailing
+from brain.ops import glance, mailing, sessions
 from brain.vocabulary.meeting import Kind, Status
 
 
@@ -498,23 +498,35 @@ _UNREAD_ABOUT = glance.kind(
     .limit(1)
     .scalar_subquery(),
 )
-_BELL = glance.kind(
-    "bell",
-    select(func.count())
-    .select_from(
-        select(Notification.id)
-        .outerjoin(Post, Post.id == Notification.post_id)
-        .outerjoin(Topic, Topic.id == Post.topic_id)
-        .where(
-            Notification.user_id == bindparam("bell_user"),
-            still_readable(),
-            Notification.read_at.is_(None),
+def _bell_count(user_parameter: str) -> ColumnElement[int]:
+    return (
+        select(func.count())
+        .select_from(
+            select(Notification.id)
+            .outerjoin(Post, Post.id == Notification.post_id)
+            .outerjoin(Topic, Topic.id == Post.topic_id)
+            .where(
+                Notification.user_id == bindparam(user_parameter),
+                still_readable(),
+                Notification.read_at.is_(None),
+            )
+            .limit(BELL_MAX + 1)
+            .subquery()
         )
-        .limit(BELL_MAX + 1)
-        .subquery()
+        .scalar_subquery()
     )
-    .scalar_subquery(),
-)
+
+
+_BELL = glance.kind("bell", _bell_count("bell_user"))
+# The same count, for the query that loads the member a request is from (brain.auth): it
+# names the member by sessions.MEMBER_ID.
+BELL_OF_MEMBER = _bell_count(sessions.MEMBER_ID)
+
+
+def bell_counted(user: User, count: int) -> None:
+    """*user*'s bell was counted with them (BELL_OF_MEMBER): no page of this request asks
+    again."""
+    glance.keep(bell(user), count)
 
 
 def mark_read_without_post(user: User, when: datetime | None = None) -> int:

@@ -22,6 +22,9 @@ from brain.models import LoginSession, User, utcnow
 from brain.ops.text import parse_count
 
 KEPT = timedelta(days=400)  # longer than a "keep me logged in" cookie lives
+# The parameter naming the member in member_for's query: what comes with the member
+# (``also``) may name them by it.
+MEMBER_ID = "member_id"
 
 
 def _digest(key: str) -> str:
@@ -69,7 +72,7 @@ def member_for(login_id: str, *also: ColumnElement) -> tuple[User | None, tuple]
     if user_id is None or epoch is None or not key:
         return None, ()
     row = db.session.execute(
-        _member_statement(also), {"member_id": user_id, "member_key": _digest(key)}
+        _member_statement(also), {MEMBER_ID: user_id, "member_key": _digest(key)}
     ).first()
     user = row[0] if row is not None else None
     if user is None or user.session_epoch != epoch or user.is_banned:
@@ -85,6 +88,6 @@ def _member_statement(also: tuple[ColumnElement, ...]):
         select(User, *also)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
-            User.id == bindparam("member_id"), LoginSession.key_digest == bindparam("member_key")
+            User.id == bindparam(MEMBER_ID), LoginSession.key_digest == bindparam("member_key")
         )
     )

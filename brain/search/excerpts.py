@@ -28,6 +28,12 @@ SCANNED = 20_000  # characters of a post looked at (its longest is 20,000)
 # marks, "_" separating words) as one character class, read in a text whose "_" are spaces:
 # WORD's alternation, tried at each character, made reading a post's words twice as slow.
 _WORD = re.compile(r"[\w\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")
+# The combining marks of _WORD, for telling one character apart (_in_word).
+_MARKS = frozenset(
+    chr(code)
+    for first, last in ((0x300, 0x36F), (0x610, 0x61A), (0x64B, 0x65F), (0x6D6, 0x6ED))
+    for code in range(first, last + 1)
+) | {"\u0670", "\u0640"}
 _MARK = '<mark class="match term%d">%s</mark>'
 _BETWEEN = str(escape(BETWEEN))
 
@@ -154,8 +160,13 @@ def _excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
 
 
 def _in_word(words: str, at: int) -> bool:
-    """Whether the character at *at* belongs to a word (False outside the text)."""
-    return 0 <= at < len(words) and _WORD.match(words, at, at + 1) is not None
+    """Whether the character at *at* belongs to a word (False outside the text): a letter or
+    digit (what ``\\w`` matches, "_" aside: *words* has none) or a combining mark of _WORD.
+    A character's own test, not the pattern's: an excerpt asks it a few dozen times."""
+    if not 0 <= at < len(words):
+        return False
+    character = words[at]
+    return character.isalnum() or character in _MARKS
 
 
 def _occurrences(words: str, word: str) -> list[tuple[int, int]]:
@@ -171,14 +182,20 @@ def _occurrences(words: str, word: str) -> list[tuple[int, int]]:
 
 
 def _fragment(words: str, hits: list[tuple[int, int]]) -> tuple[int, int, list]:
-    """The characters around *hits*: the whole words within SURROUND of them on each side."""
+    """The characters around *hits*: the whole words within SURROUND of them on each side.
+    Read a character at a time from each edge of the window inwards: a word the window cuts
+    is left out, and so are the spaces and signs between the words kept and the edge."""
     start, end = hits[0][0], hits[-1][1]
     low = max(0, start - SURROUND)
-    before = [m.start() for m in _WORD.finditer(words, low, start)]
-    if before and before[0] == low and _in_word(words, low - 1):
-        before.pop(0)  # a word the window cuts: it begins further away than SURROUND
+    if _in_word(words, low - 1):  # the window begins inside a word: it is left out
+        while low < start and _in_word(words, low):
+            low += 1
+    while low < start and not _in_word(words, low):
+        low += 1
     high = min(len(words), end + SURROUND)
-    after = [m.end() for m in _WORD.finditer(words, end, high)]
-    if after and after[-1] == high and _in_word(words, high):
-        after.pop()
-    return (before[0] if before else start), (after[-1] if after else end), hits
+    if _in_word(words, high):  # the window ends inside a word
+        while high > end and _in_word(words, high - 1):
+            high -= 1
+    while high > end and not _in_word(words, high - 1):
+        high -= 1
+    return low, high, hits
