@@ -498,6 +498,8 @@ _UNREAD_ABOUT = glance.kind(
     .limit(1)
     .scalar_subquery(),
 )
+
+
 def _bell_count(user_parameter: str) -> ColumnElement[int]:
     return (
         select(func.count())

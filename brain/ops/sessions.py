@@ -87,7 +87,5 @@ def _member_statement(also: tuple[ColumnElement, ...]):
     return (
         select(User, *also)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(
-            User.id == bindparam(MEMBER_ID), LoginSession.key_digest == bindparam("member_key")
-        )
+        .where(User.id == bindparam(MEMBER_ID), LoginSession.key_digest == bindparam("member_key"))
     )
