@@ -330,7 +330,8 @@ def _as_the_view(text: str) -> tuple[search.Results, list]:
     access = queries.board_access(current_user)
     readable, unreadable = list(access.readable), list(access.unreadable)
     results = search.search(text, readable, search.Filters(), unreadable_board_ids=unreadable)
-    return results, search_views._load(results.hits, readable)
+    boards = queries.board_names(current_user)
+    return results, search_views._listing(results.hits, readable, boards)
 
 
 def time_search(app, text: str, member_id: int | None, runs: int):

@@ -8,6 +8,7 @@ from functools import cached_property
 from math import ceil
 
 from flask_babel import get_locale
+from markupsafe import Markup
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -18,6 +19,7 @@ from brain.forum.unread import not_muted_by
 from brain.models import Board, Cooperation, Post, PostRevision, Topic, User
 from brain.models.forum import PATH_SEGMENT
 from brain.permissions import Actor, can_read_board, public_post_clause
+from brain.web import board_link
 
 # Indentation stops here; deeper replies continue at this depth and name whom they answer.
 VISUAL_DEPTH_CAP = 5
@@ -192,6 +194,7 @@ class BoardName:
     id: int
     slug: str
     name: str
+    link: Markup  # a link to the board, named (brain.web.board_link)
 
     def name_in(self, _locale: str) -> str:
         return self.name
@@ -209,7 +212,10 @@ def board_names(actor: Actor) -> list[BoardName]:
 def _board_names() -> tuple[BoardName, ...]:
     locale = str(get_locale() or "en")
     boards = db.session.scalars(select(Board).order_by(Board.position, Board.id)).all()
-    return tuple(BoardName(board.id, board.slug, board.name_in(locale)) for board in boards)
+    return tuple(
+        BoardName(board.id, board.slug, board.name_in(locale), board_link(board))
+        for board in boards
+    )
 
 
 def readable_boards(actor: Actor) -> list[Board]:
