@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from brain.models import BoardTranslation, Post, Role, User
+from brain.models import BoardTranslation, Post, Role, Topic, User
 from brain.ops import moderation
 from brain.ops import posts as post_ops
 from brain.ops.member_data import delete_account
@@ -78,6 +78,27 @@ def test_a_hit_in_arabic_reads_right_to_left_under_its_own_title_language(client
     assert 'lang="ar" dir="auto">التمويل الأصغر</a>' in hit
     assert '<p class="excerpt" lang="ar" dir="rtl">' in hit
     assert MARK.findall(hit) == ["التمويل", "التمويل"]  # in the title, then the body
+
+
+def test_a_hit_moved_to_a_board_the_reader_may_not_read_is_not_shown_before_the_index_knows(
+    client, search_backend
+):
+    """The index follows writes a moment later: the list checks each hit's board again."""
+    public = make_board()
+    lounge = make_board(slug="lounge", name="Lounge", members_only=True)
+    author = make_user()
+    topic = make_topic(board=public, author=author, title="Mutual aid", body="aid funds")
+    other = make_topic(board=public, author=author, title="Funds", body="more funds")
+    search_backend.mode = "off"  # the move is not indexed yet
+    try:
+        with database() as session:
+            session.get(Topic, topic.id).board_id = lounge.id
+            session.commit()
+    finally:
+        search_backend.mode = "sync"
+    page = client.get("/search", query_string={"q": "funds"}).get_data(as_text=True)
+    assert f'href="/p/{other.first_post_id}"' in page
+    assert f'href="/p/{topic.first_post_id}"' not in page and "Mutual aid" not in page
 
 
 # --- the page kept for the next reader ------------------------------------------------------
