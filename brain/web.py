@@ -667,6 +667,39 @@ def _signed_csrf(_secret_key: str, _session_token: str) -> str:
     return escape(generate_csrf())
 
 
+# The address of the page, in its header (base.html), kept for every page of a section.
+
+
+@fragments.filler("here")
+def _this_page(_number: int) -> str:
+    """Where to come back to (a form's "next"): this page's path and query."""
+    return escape(request.full_path)
+
+
+@fragments.filler("herepath")
+def _this_path(_number: int) -> str:
+    return escape(request.path)
+
+
+@fragments.filler("hereargs")
+def _these_arguments(_number: int) -> Markup:
+    """This page's query as hidden fields, but the language: a guest's language switch keeps
+    the rest of the address."""
+    return Markup("").join(
+        Markup('<input type="hidden" name="{}" value="{}">\n').format(name, value)
+        for name, value in request.args.items(multi=True)
+        if name != "lang"
+    )
+
+
+@fragments.filler("loginlink")
+def _log_in_address(_number: int) -> str:
+    """Logging in comes back to this page (not to the login or registration form itself)."""
+    if request.endpoint in ("auth.login", "auth.register"):
+        return escape(url_for("auth.login"))
+    return escape(url_for("auth.login", next=request.full_path))
+
+
 @fragments.filler("flashes")
 def _flashed_messages(_number: int) -> str:
     if "_flashes" not in session:  # what get_flashed_messages reads

@@ -3,8 +3,10 @@ at once, and no member is ever shown another's own parts or what only others may
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import template_rendered
@@ -385,3 +387,33 @@ def test_the_reply_boxs_hidden_fields_are_the_forms_own(app):
         made = re.sub(r'value="[^"]+"', 'value="?"', str(reply_form_tokens(0)))
         expected = re.sub(r'value="[^"]+"', 'value="?"', str(ReplyForm(formdata=None).hidden_tag()))
     assert made == expected
+
+
+# -- the page header, kept for every page of a section ----------------------------------------
+
+
+def _header(html: str) -> str:
+    return html.split('<header class="site-header">')[1].split("</header>")[0]
+
+
+def test_a_kept_header_carries_each_pages_own_address(kept, forum):
+    """The header is kept once for every page of a section (brain.fragments): the address
+    it carries on (to log in, to change language) is each page's own."""
+    guest = kept.test_client()
+    for words in ("tontine", 'savings & "loans"'):
+        address = f"/search?{urlencode({'q': words, 'sort': 'newest'})}"
+        header = _header(page(guest, address))
+        login = html.unescape(re.search(r'<a href="(/login[^"]*)"', header).group(1))
+        assert parse_qs(urlsplit(login).query)["next"] == [address]
+        assert re.search(r'<form method="get" action="/search"', header)
+        fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', header)
+        assert [(name, html.unescape(value)) for name, value in fields] == [
+            ("q", words),
+            ("sort", "newest"),
+        ]
+    assert '<a href="/login">' in _header(page(guest, "/login"))  # not back to the form
+    amina = member(kept, forum["amina"])
+    for address in ("/search?q=tontine", url(forum["topic"]) + "?view=flat"):
+        header = _header(page(amina, address))
+        assert f'name="next" value="{html.escape(address)}"' in header
+        assert "Amina Diallo" in header

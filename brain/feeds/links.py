@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from babel.lists import format_list
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from brain import settings
+from brain import fragments, settings
 from brain.feedlinks import offered
 from brain.feeds import bp
 from brain.feeds.queries import guest
@@ -109,6 +109,12 @@ def _subject_link() -> FeedLink | None:
 @bp.app_template_global("feed_links")
 def feed_links() -> list[FeedLink]:
     """The feeds this page offers: its own (if any), then the site's latest topics."""
-    links = [_link(latest_title(), "feeds.latest")]
+    # The site's own is the same on every page (kept while the content, and so the site's
+    # name, is unchanged; by address, as its link names the site's).
+    links = [
+        fragments.kept(
+            "latest-feed-link", request.host_url, make=lambda: _link(latest_title(), "feeds.latest")
+        )
+    ]
     own = _subject_link()
     return links if own is None else [own, *links]
