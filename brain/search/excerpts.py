@@ -13,6 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 from hashlib import blake2b
+from itertools import filterfalse
 
 from markupsafe import Markup, escape
 
@@ -128,7 +129,7 @@ def excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
 
 def _excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
     words = text[:SCANNED].replace("_", " ")  # the same length: positions hold in *text*
-    marked = _vocabulary.forms_of(set(_WORD.findall(words)), language, wanted)
+    marked = _vocabulary.forms_of(_words_of(words), language, wanted)
     if not marked:
         return None
     hits = sorted(hit for word in marked for hit in _occurrences(words, word))
@@ -152,11 +153,23 @@ def _excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
             word = text[s:e]
             number = numbers.setdefault(word.lower(), len(numbers))
             html.append(escape(text[position:s]))
-            html.append(_MARK % (number, escape(word)))
+            html.append(_MARK % (number, word))  # letters and marks: nothing to escape
             position = e
         html.append(escape(text[position:end]))
         pieces.append("".join(html))
     return Markup(_BETWEEN.join(pieces))  # noqa: S704 - escaped above, piece by piece
+
+
+def _words_of(words: str) -> set[str]:
+    """The distinct words of *words* (as _WORD reads them), most without the pattern: a piece
+    between spaces that is all letters and digits is one word, and only the others (a comma,
+    an apostrophe, a combining mark) are read with it. Half the cost of reading them all."""
+    pieces = words.split()
+    found = set(filter(str.isalnum, pieces))
+    others = " ".join(filterfalse(str.isalnum, pieces))
+    if others:
+        found.update(_WORD.findall(others))
+    return found
 
 
 def _in_word(words: str, at: int) -> bool:
