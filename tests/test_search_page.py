@@ -230,3 +230,15 @@ def test_an_excerpt_keeps_arabic_marks_inside_the_marked_word():
 
 def test_an_excerpt_is_none_when_no_word_matches():
     assert excerpts.excerpt("Nothing relevant here", "en", _wanted("tontine", "en")) is None
+
+
+def test_an_excerpt_reads_the_same_words_as_the_pattern():
+    """Words read between spaces (brain.search.excerpts._words_of) are the pattern's words,
+    whatever signs, marks, digits and spaces of any kind stand between them."""
+    import random
+
+    pieces = [*"abcé ,.'’-\t\n\u00a0\u2003ز ي()«»03x", "\u064e", "\u0651", "\u0300", "\u0640"]
+    rng = random.Random(14)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(60)))
+        assert excerpts._words_of(text) == set(excerpts._WORD.findall(text)), repr(text)
