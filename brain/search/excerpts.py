@@ -35,6 +35,8 @@ _MARKS = frozenset(
     for first, last in ((0x300, 0x36F), (0x610, 0x61A), (0x64B, 0x65F), (0x6D6, 0x6ED))
     for code in range(first, last + 1)
 ) | {"\u0670", "\u0640"}
+# Signs that stand at either end of a word in running text (none is part of a word).
+_EDGES = ".,;:!?¡¿\"'()[]{}«»“”‘’„…-–—/*"
 _MARK = '<mark class="match term%d">%s</mark>'
 _BETWEEN = str(escape(BETWEEN))
 
@@ -162,13 +164,17 @@ def _excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
 
 def _words_of(words: str) -> set[str]:
     """The distinct words of *words* (as _WORD reads them), most without the pattern: a piece
-    between spaces that is all letters and digits is one word, and only the others (a comma,
-    an apostrophe, a combining mark) are read with it. Half the cost of reading them all."""
+    between spaces that is all letters and digits, once the signs at its ends are taken off,
+    is one word; only the others (an apostrophe inside, a combining mark) are read with it.
+    Half the cost of reading them all."""
     pieces = words.split()
     found = set(filter(str.isalnum, pieces))
-    others = " ".join(filterfalse(str.isalnum, pieces))
-    if others:
-        found.update(_WORD.findall(others))
+    for piece in filterfalse(str.isalnum, pieces):
+        word = piece.strip(_EDGES)
+        if word.isalnum():
+            found.add(word)
+        elif word:
+            found.update(_WORD.findall(word))
     return found
 
 
