@@ -7,6 +7,7 @@ at each flush, in the writer's transaction, and wakes the indexer after the comm
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from flask import current_app, has_app_context
@@ -18,8 +19,10 @@ from brain.models import ContentVersion, Counter
 _watched: set[str] = set()
 
 
+@functools.cache
 def counter(row: Counter) -> Select:
-    """The statement reading one counter of ``content_version``."""
+    """The statement reading one counter of ``content_version`` (built once: every page
+    reads one)."""
     return select(ContentVersion.value).where(ContentVersion.id == row)
 
 

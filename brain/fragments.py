@@ -97,7 +97,9 @@ def content_version() -> int | None:
     page then reads is at least as new as the value)."""
     if "content_version" not in g:
         try:
-            g.content_version = db.session.scalar(commits.counter(Counter.CONTENT))
+            # Through the session's connection (its transaction): a column needs none of
+            # the ORM's work.
+            g.content_version = db.session.connection().scalar(commits.counter(Counter.CONTENT))
         except SQLAlchemyError:  # an error page renders without the database: keep nothing
             _forget_failed_transaction()
             g.content_version = None
