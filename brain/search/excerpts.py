@@ -190,13 +190,17 @@ def _in_word(words: str, at: int) -> bool:
 
 def _occurrences(words: str, word: str) -> list[tuple[int, int]]:
     """(start, end) of each place where *word* stands as a whole word. Where it stands inside a
-    longer word, no whole one can begin before that occurrence ends."""
-    found, size = [], len(word)
+    longer word, no whole one can begin before that occurrence ends. (_in_word's test, written
+    out: a short word found inside longer ones is checked dozens of times in a post.)"""
+    found, size, length = [], len(word), len(words)
     at = words.find(word)
     while at >= 0:
-        if not _in_word(words, at - 1) and not _in_word(words, at + size):
-            found.append((at, at + size))
-        at = words.find(word, at + size)
+        end = at + size
+        before = words[at - 1] if at else " "
+        after = words[end] if end < length else " "
+        if not (before.isalnum() or before in _MARKS or after.isalnum() or after in _MARKS):
+            found.append((at, end))
+        at = words.find(word, end)
     return found
 
 
