@@ -576,6 +576,20 @@ def test_the_bell_costs_one_query_and_guests_get_none(client, forum, count_queri
     assert len([q for q in queries if "notifications" in q]) == 1
 
 
+def test_the_bell_comes_with_the_member_on_every_page(client, forum, count_queries):
+    """The bell is counted in the statement that loads the member (brain.auth): a page that
+    asks nothing else of theirs (the search page) reads no more than that one."""
+    reply_to(forum["first"], forum["bruno"])
+    log_in(client, forum["amina"])
+    for address in ("/search?q=tontines", "/members", "/"):
+        client.get(address)
+        with count_queries() as queries:
+            page = client.get(address).get_data(as_text=True)
+        assert bell_count(page) == 1, address
+        touching = [q for q in queries if "notifications" in q]
+        assert len(touching) == 1 and "login_sessions" in touching[0], address
+
+
 def test_the_bell_counts_up_to_99_then_says_more(client, forum):
     """A member who never opens their notifications does not make every page count them all."""
     post = reply_to(forum["first"], forum["bruno"], "A reply")

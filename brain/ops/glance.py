@@ -53,6 +53,7 @@ def take(*questions: Question) -> None:
             answer(question)  # a statement names each kind once: the second is asked alone
     questions = tuple(by_kind.values())
     if not questions:
+        _taken()
         return
     params: dict[str, Any] = {}
     for question in questions:
@@ -63,6 +64,14 @@ def take(*questions: Question) -> None:
         answers = g.setdefault("glance", {})
         for question, value in zip(questions, row, strict=True):
             answers[question.key] = value
+    _taken()
+
+
+def _taken() -> None:
+    """From now on in this request, answers asked one by one are kept too (each module
+    forgets what it changes); before a take, they are asked again each time."""
+    if has_request_context():
+        g.glance_taken = True
 
 
 def answer(question: Question):
@@ -70,16 +79,17 @@ def answer(question: Question):
     answers = g.get("glance") if has_request_context() else None
     if answers is not None and question.key in answers:
         return answers[question.key]
-    kept = has_request_context() and "glance" in g
+    kept = has_request_context() and g.get("glance_taken", False)
     row = db.session.connection().execute(_statement((question.kind,)), question.params).one()
     if kept:
-        g.glance[question.key] = row[0]
+        g.setdefault("glance", {})[question.key] = row[0]
     return row[0]
 
 
 def keep(question: Question, value) -> None:
     """*question* was answered with another statement of this request (the member's own
-    query, say): keep the answer as ``take`` would."""
+    query, say): keep the answer as ``take`` would (only this one: the others asked alone
+    are kept only after a take)."""
     if has_request_context():
         g.setdefault("glance", {})[question.key] = value
 
