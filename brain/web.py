@@ -469,8 +469,8 @@ def _relative(unit: str, value: int, future: bool, locale: str) -> str:
 
 def _exact_time(moment: datetime, locale: str, zone) -> str:
     """A moment in full (the long form names the time zone), as Babel's
-    ``format_datetime(moment, "long", tzinfo=zone, locale=locale)`` gives it, at a fifth of
-    its ~25 µs. Most of its cost is the date, the zone's name and the half of the day, which
+    ``format_datetime(moment, "long", tzinfo=zone, locale=locale)`` gives it, at a third of
+    its ~20 µs. Most of its cost is the date, the zone's name and the half of the day, which
     are kept (a day's date serves every post of that day, a zone's name every moment at that
     offset); the hour, minutes and seconds are only numbers. Not kept per moment: a search
     shows twenty posts nobody was shown lately."""
@@ -511,8 +511,8 @@ _NUMBERS = {
 }
 # The fields the same at every moment of a half day at one offset: the period and the zone.
 _SAME_HALF_DAY = frozenset("azZvVOXx")
-# (locale, zone, offset, summer time, year, morning) → the long time of day with its numbers left as
-# %(name)s fields and their names, or () when the pattern has other fields.
+# (locale, zone, offset, summer time, year, morning) → the long time of day with its numbers
+# left as %(name)s fields, and their names; or () when the pattern has other fields.
 _clocks: dict[tuple, tuple] = {}
 
 

@@ -242,7 +242,6 @@ def _load(
         row = found.get(hit.post_id)
         if row is None:
             continue
-        # The language codes are the content languages' (a form's choice), so plain text.
         item = _HIT.format(
             badge=language_badge(row.language, locale),
             address=address(row.id),
