@@ -420,6 +420,21 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def not_a_page(view):
+    """Mark a view whose answer is a file, a feed or a status, not a page: what every page
+    shows (the bell) is not read for it. Put it right under the route."""
+    view.not_a_page = True
+    return view
+
+
+def serving_a_page() -> bool:
+    """Whether this request reads a page (a GET or HEAD of a view not marked ``not_a_page``)."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return view is not None and not getattr(view, "not_a_page", False)
+
+
 def when(moment: datetime | None) -> Markup:
     """A <time> element: relative wording, exact date and time on hover."""
     if moment is None:

@@ -590,6 +590,41 @@ def test_the_bell_comes_with_the_member_on_every_page(client, forum, count_queri
         assert len(touching) == 1 and "login_sessions" in touching[0], address
 
 
+def test_the_bell_is_not_counted_for_what_is_not_a_page(client, forum, count_queries):
+    """A file, a feed or a status is not a page (brain.web.not_a_page): no bell is counted
+    for a member's request of one."""
+    reply_to(forum["first"], forum["bruno"])
+    log_in(client, forum["amina"])
+    for address in ("/healthz", "/feeds/latest.atom", f"/feeds/t/{forum['topic'].id}.atom"):
+        with count_queries() as queries:
+            assert client.get(address).status_code == 200, address
+        assert not [q for q in queries if "notifications" in q], address
+    with count_queries() as queries:
+        assert bell_count(client.get("/members").get_data(as_text=True)) == 1
+    assert [q for q in queries if "notifications" in q]
+
+
+def test_an_answer_kept_with_the_member_keeps_no_other(app, forum, count_queries):
+    """brain.ops.glance: the bell kept with the member does not keep the answers asked one by
+    one (a module that did not prepare for it asks again); a take does, as before."""
+    from brain.ops import glance
+
+    with database() as session, app.test_request_context("/"):
+        amina = session.get(User, forum["amina"].id)
+        notification_ops.bell_counted(amina, 3)
+        muted = watching.muted(amina)
+        with count_queries() as queries:
+            assert notification_ops.unread_count(amina) == 3  # kept: no statement
+            glance.answer(muted)
+            glance.answer(muted)
+        assert len(queries) == 2
+        glance.take(notification_ops.bell(amina), muted)
+        with count_queries() as queries:
+            glance.answer(muted)
+            assert notification_ops.unread_count(amina) == 3
+        assert queries == []
+
+
 def test_the_bell_counts_up_to_99_then_says_more(client, forum):
     """A member who never opens their notifications does not make every page count them all."""
     post = reply_to(forum["first"], forum["bruno"], "A reply")

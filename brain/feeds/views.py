@@ -24,7 +24,7 @@ from brain.members import queries as member_queries
 from brain.models import Post, Topic
 from brain.permissions import can_read_board, can_read_topic
 from brain.vocabulary import meeting as catalog
-from brain.web import fail
+from brain.web import fail, not_a_page
 
 ATOM = "application/atom+xml; charset=utf-8"
 MAX_AGE = 300  # seconds a reader or a proxy may keep a feed before asking again
@@ -63,6 +63,7 @@ def _atom(document: bytes) -> Response:
 
 
 @bp.route("/latest.atom")
+@not_a_page
 def latest():
     language = links.language()
     header = _header(
@@ -77,6 +78,7 @@ def latest():
 
 
 @bp.route("/b/<slug>.atom")
+@not_a_page
 def board(slug: str):
     board = forum_queries.board_by_slug(slug)
     if board is None or not can_read_board(queries.guest(), board):
@@ -92,6 +94,7 @@ def board(slug: str):
 
 
 @bp.route("/t/<id:topic_id>.atom")
+@not_a_page
 def topic(topic_id: int):
     topic = db.session.get(Topic, topic_id)
     if topic is None or not can_read_topic(queries.guest(), topic):
@@ -107,6 +110,7 @@ def topic(topic_id: int):
 
 
 @bp.route("/meeting-point.atom")
+@not_a_page
 def meeting_point():
     board = links.guests_read_meeting_point()
     if board is None:
@@ -136,6 +140,7 @@ def _cooperation_categories(post: Post, language: str) -> list[tuple[str, str]]:
 
 
 @bp.route("/u/<username>.atom")
+@not_a_page
 def member(username: str):
     member = member_queries.member_named(username)
     if member is None or not links.member_has_feed(member):

@@ -27,7 +27,7 @@ from brain.ops.accounts import authenticate, change_password, update_profile
 from brain.ops.errors import NotAllowed, require
 from brain.vocabulary import members as catalog
 from brain.vocabulary import timezones
-from brain.web import fail, limit_from, page_number, refusals_on
+from brain.web import fail, limit_from, not_a_page, page_number, refusals_on
 
 DIRECTORY_PAGE = 30
 
@@ -192,6 +192,7 @@ def directory():
 
 
 @bp.route("/settings/data")
+@not_a_page
 @login_required
 def download_data():
     """A copy of the member's data, as a JSON file to keep (a read: no state changes)."""

@@ -13,7 +13,7 @@ from brain.ops import glance, watching
 from brain.ops import notifications as notification_ops
 from brain.readers import current_reader
 from brain.site import bp
-from brain.web import safe_next
+from brain.web import not_a_page, safe_next
 
 
 @bp.route("/")
@@ -56,6 +56,7 @@ def language():
 
 
 @bp.route("/favicon.ico")
+@not_a_page
 def favicon():
     """Browsers ask for /favicon.ico before reading a page's <link rel="icon">: send them to
     the SVG icon rather than to a 404."""
@@ -63,6 +64,7 @@ def favicon():
 
 
 @bp.route("/healthz")
+@not_a_page
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))

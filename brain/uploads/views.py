@@ -38,7 +38,7 @@ from brain.ops.errors import OperationError, require
 from brain.permissions import Why
 from brain.uploads import bp
 from brain.uploads.forms import AvatarForm, UploadForm
-from brain.web import fail, limit_from, posting_key, refusals_on
+from brain.web import fail, limit_from, not_a_page, posting_key, refusals_on
 
 YEAR = 365 * 24 * 3600
 _NAME = re.compile(r"([0-9a-f]{32})(\.thumb)?\.([a-z]{3,4})")
@@ -54,6 +54,7 @@ NO_FILE = _l("There is no file at this address. It may have been removed.")
 
 
 @bp.route("/uploads/<name>")
+@not_a_page
 def file(name: str):
     match = _NAME.fullmatch(name)
     if match is None:
@@ -123,6 +124,7 @@ def _send(path: Path, content_type: str, filename: str, *, inline: bool):
 
 
 @bp.route("/avatars/<id:user_id>-<any(s, l):size>.webp")
+@not_a_page
 def avatar_file(user_id: int, size: str):
     member = db.session.get(User, user_id)
     if (
