@@ -662,8 +662,13 @@ def _site_name(code: str) -> str:
 
 @fragments.filler("csrf")
 def _csrf_field_value(_number: int) -> str:
-    # A page has several forms: the token is the request's (Flask-WTF keeps it in g), but
-    # asking for it reads the configuration again each time.
+    return csrf_value()
+
+
+def csrf_value() -> str:
+    """The reader's CSRF token, escaped for an attribute. A page has several forms: the token
+    is the request's (Flask-WTF keeps it in g), but asking for it reads the configuration
+    again each time."""
     if "csrf_field_value" not in g:
         config = current_app.config
         raw = session.get(config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, select
 from brain.extensions import db
 from brain.models import Topic, User, Watch, WatchLevel
 from brain.ops import watching
-from brain.ops.reading import UNREAD_MAX, unread_count_parameters, unread_counts_statement
+from brain.ops.reading import UNREAD_MAX, unread_counts_of
 from brain.permissions import Actor
 from brain.readers import itself
 
@@ -33,9 +33,7 @@ def unread_counts(actor: Actor, topic_ids: list[int]) -> dict[int, int]:
     member = _member(actor)
     if member is None or not topic_ids:
         return {}
-    rows = db.session.connection().execute(
-        unread_counts_statement(), unread_count_parameters(member, sorted(set(topic_ids)))
-    )
+    rows = db.session.connection().execute(*unread_counts_of(member, sorted(set(topic_ids))))
     return {topic_id: count for topic_id, count in rows if count}
 
 

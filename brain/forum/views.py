@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,6 +32,7 @@ from brain.readers import current_reader
 from brain.web import (
     commit_once,
     created,
+    csrf_value,
     earlier_submission,
     fail,
     limit_from,
@@ -64,7 +64,7 @@ _REPLY_HIDDEN_FIELDS = Markup(
 @fragments.filler("replyform")
 def reply_form_tokens(_number: int) -> str:
     """The reply box's hidden fields: this reader's CSRF token and a new submission token."""
-    return _REPLY_HIDDEN_FIELDS.format(submission=new_token(), csrf=generate_csrf())
+    return _REPLY_HIDDEN_FIELDS.format(submission=new_token(), csrf=csrf_value())
 
 
 # The unread marks in topic lists kept as fragments (board.html, home.html).

@@ -21,6 +21,7 @@ Rules a fan-out keeps, whatever the event:
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -42,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from brain import markup, permissions
+from brain import markup, permissions, statements
 from brain.extensions import db
 from brain.models import Cooperation, Interest, Post, Topic, User, utcnow
 from brain.models.notifications import (
@@ -452,11 +453,13 @@ def mark_read(user: User, post_ids: Iterable[int], when: datetime | None = None)
 
 
 def unread_about(user: User, post_ids: Iterable[int]) -> glance.Question:
-    """Is a notification of *user* about one of *post_ids* unread (one id, or None)?"""
+    """Is a notification of *user* about one of *post_ids* (not empty) unread (one id, or
+    None)?"""
     post_ids = sorted(set(post_ids))
+    size = statements.size_for(len(post_ids))
     return glance.Question(
-        _UNREAD_ABOUT, ("unread-about", user.id, tuple(post_ids)),
-        {"about_user": user.id, "about_posts": post_ids},
+        _unread_about(size), ("unread-about", user.id, tuple(post_ids)),
+        {"about_user": user.id, **statements.values("about_posts", post_ids, size)},
     )  # fmt: skip
 
 
@@ -487,17 +490,20 @@ def still_readable() -> ColumnElement[bool]:
 
 
 # Asked on every page a member reads: built once, each with parameters of its own names.
-_UNREAD_ABOUT = glance.kind(
-    "unread_about",
-    select(Notification.id)
-    .where(
-        Notification.user_id == bindparam("about_user"),
-        Notification.read_at.is_(None),
-        Notification.post_id.in_(bindparam("about_posts", expanding=True)),
+@functools.cache
+def _unread_about(size: int) -> str:
+    """The kind of unread_about's question for a list of *size* posts (brain.statements)."""
+    return glance.kind(
+        f"unread_about_{size}",
+        select(Notification.id)
+        .where(
+            Notification.user_id == bindparam("about_user"),
+            Notification.read_at.is_(None),
+            statements.in_named(Notification.post_id, "about_posts", size),
+        )
+        .limit(1)
+        .scalar_subquery(),
     )
-    .limit(1)
-    .scalar_subquery(),
-)
 
 
 def _bell_count(user_parameter: str) -> ColumnElement[int]:

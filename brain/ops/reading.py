@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import ReturnTypeFromArgs
 
+from brain import statements
 from brain.extensions import db
 from brain.models import Board, BoardRead, Post, Topic, TopicRead, User, utcnow
 from brain.ops import glance
@@ -111,10 +112,10 @@ def _per_topic(user_id, unread) -> Select:
 
 
 @functools.cache
-def unread_counts_statement() -> Select:
+def unread_counts_statement(size: int) -> Select:
     """Each listed topic's unread posts, counted up to UNREAD_MAX + 1, for the member named by
-    the parameters ``user_id``, ``read_all``, ``joined`` and ``topic_ids``: asked by every
-    topic list a member reads, so it is built once.
+    the parameters ``user_id``, ``read_all``, ``joined`` and the *size* ``topic_ids_…``
+    (brain.statements): asked by every topic list a member reads, so it is built once.
 
     The count stops past UNREAD_MAX: a long conversation the member never opened would
     otherwise be counted post by post on each page of theirs that lists it, at a cost that
@@ -126,15 +127,18 @@ def unread_counts_statement() -> Select:
         .subquery()
     )
     counted = select(func.count()).select_from(unread).scalar_subquery()
-    return _per_topic(user_id, counted).where(Topic.id.in_(bindparam("topic_ids", expanding=True)))
+    return _per_topic(user_id, counted).where(statements.in_named(Topic.id, "topic_ids", size))
 
 
-def unread_count_parameters(user: User, topic_ids: list[int]) -> dict:
-    return {
+def unread_counts_of(user: User, topic_ids: list[int]) -> tuple[Select, dict]:
+    """The statement counting *user*'s unread posts in *topic_ids* (not empty), and its
+    parameters."""
+    size = statements.size_for(len(topic_ids))
+    return unread_counts_statement(size), {
         "user_id": user.id,
         "read_all": user.read_all_up_to or 0,
         "joined": user.created_at,
-        "topic_ids": topic_ids,
+        **statements.values("topic_ids", topic_ids, size),
     }
 
 

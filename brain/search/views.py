@@ -11,9 +11,9 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
-from brain import fragments, permissions, search
+from brain import fragments, permissions, search, statements
 from brain.extensions import db
 from brain.forum import queries
 from brain.i18n import content_language_codes, direction_of, list_of
@@ -194,10 +194,9 @@ _HIT = (
 
 
 # Built once: building the statement cost more than running it. The post ids are named
-# one by one, as many as a page shows (the missing ones are 0, no post's id), and the boards
-# are checked on the rows: an IN list of a length known only when it runs is written out again
-# at every run, which was half of the statement's cost.
-_POST_IDS = [f"post_{n}" for n in range(search.PER_PAGE)]
+# one by one, as many as a page shows (brain.statements), and the boards are checked on the
+# rows: an IN list of a length known only when it runs is written out again at every run,
+# which was half of the statement's cost.
 _SHOWN = (
     select(
         Post.id,
@@ -211,7 +210,7 @@ _SHOWN = (
     )
     .join(Post.topic)
     .join(Post.author)
-    .where(Post.id.in_([bindparam(name) for name in _POST_IDS]), permissions.public_post_clause())
+    .where(statements.in_named(Post.id, "post", search.PER_PAGE), permissions.public_post_clause())
 )
 
 
@@ -231,9 +230,10 @@ def _load(
     found = {}
     readable = set(readable_board_ids)
     for first in range(0, len(post_ids), search.PER_PAGE):
-        named = post_ids[first : first + search.PER_PAGE]
-        named += [0] * (search.PER_PAGE - len(named))
-        rows = db.session.connection().execute(_SHOWN, dict(zip(_POST_IDS, named, strict=True)))
+        some = post_ids[first : first + search.PER_PAGE]
+        rows = db.session.connection().execute(
+            _SHOWN, statements.values("post", some, search.PER_PAGE)
+        )
         found.update((row.id, row) for row in rows.all() if row.board_id in readable)
     address = _post_address()
     locale, zone, now = str(get_locale() or "en"), get_timezone(), datetime.now(UTC)
