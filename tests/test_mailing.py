@@ -3,10 +3,13 @@ server, the durable outgoing queue with its retries, and one-click unsubscribing
 
 from __future__ import annotations
 
+import contextlib
 import email.header
 import re
 import shutil
+import threading
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -14,7 +17,7 @@ import pytest
 from flask_babel import force_locale, ngettext
 from sqlalchemy import delete, func, select
 
-from brain import mail
+from brain import mail, queue
 from brain.mailing import tasks
 from brain.mailing.compose import excerpt
 from brain.models import (
@@ -668,3 +671,43 @@ def test_the_new_pages_and_the_mail_html_are_valid(client, inbox, people, conver
     }
     assert "Recently sent" in pages["admin-mail"] and 'id="mail"' in pages["settings"]
     assert validate(pages, tmp_path) == {}  # {page: [errors]} for the pages with errors
+
+
+# --- two servers at the same minute --------------------------------------------------------
+
+
+@pytest.mark.commits  # two threads, each with its own connection, as two servers' workers
+@pytest.mark.parametrize("task", ["immediate", "daily digest"])
+def test_the_same_task_on_two_servers_at_once_writes_each_mail_once(
+    app, people, french_member, monkeypatch, task
+):
+    """Each server's queue consumer starts the periodic tasks: both runs of the minute read
+    what is due. Held at the moment each writes its mail (until the other one arrives, or a
+    few seconds), they must still write one mail between them, and neither may fail."""
+    posts = digest_posts(people)
+    now = posts.written + timedelta(hours=1)
+    if task == "immediate":
+        notify(people.amina, Kind.REPLY, opening_post(posts.topic), created_at=now)
+        writes, run = "queue_notification_mail", lambda: send_immediate(now)
+    else:
+        notify(french_member, Kind.WATCHED_TOPIC, opening_post(posts.topic), mail_after=None,
+               created_at=posts.written)  # fmt: skip
+        writes, run = "queue_digest", lambda: send_digests(now=now)
+    both_read = threading.Barrier(2)
+    original = getattr(tasks.compose, writes)
+
+    def held(mail_for):
+        # The other run may be waiting for this one's turn: then it never gets here first.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait(timeout=2)
+        return original(mail_for)
+
+    monkeypatch.setattr(tasks.compose, writes, held)
+    queue.huey.immediate = False  # the mails stay written, not sent, in this test
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            mailed = sorted(pool.map(lambda _n: run(), range(2)))
+    finally:
+        queue.huey.immediate = True
+    assert mailed == [0, 1]
+    assert len(outgoing()) == 1

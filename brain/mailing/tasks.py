@@ -3,7 +3,8 @@
 Each run chooses what is due in a few queries (brain.ops.mailing), writes the mails as rows of
 ``outgoing_mail`` and marks what they cover, in one transaction: a crash before its commit
 leaves everything due for the next run, after it everything is in the mail queue (brain.mail),
-which delivers and retries. Nothing is both mailed and lost, nor mailed twice.
+which delivers and retries. Nothing is both mailed and lost, nor mailed twice: a run on
+another server at the same minute waits for this one's turn (brain.ops.turns).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from brain import queue
 from brain.extensions import db
 from brain.mailing import compose
 from brain.models import MailFrequency, utcnow
-from brain.ops import mailing
+from brain.ops import mailing, turns
 
 # Digests go out early in the morning in Europe and Africa, in the evening in the Americas.
 DIGEST_HOUR = 6
@@ -25,6 +26,7 @@ DIGEST_HOUR = 6
 def send_immediate_mail(now: datetime | None = None) -> int:
     """Mail every member the notifications whose delay has passed; how many mails."""
     now = now or utcnow()
+    turns.take_turn("immediate-mail", now)
     due = mailing.due_immediate_mail(now)
     for mail_for in due:
         compose.queue_notification_mail(mail_for)
@@ -36,6 +38,7 @@ def send_immediate_mail(now: datetime | None = None) -> int:
 def send_digests(frequency: MailFrequency, now: datetime | None = None) -> int:
     """Write every member's digest of this frequency that has something; how many mails."""
     now = now or utcnow()
+    turns.take_turn(f"{frequency.value}-digests", now)
     due = mailing.due_digests(frequency, now)
     for mail_for in due:
         compose.queue_digest(mail_for)

@@ -1,7 +1,7 @@
 """SQLAlchemy models, grouped by domain. Models never commit and never touch the request."""
 
 from brain.models.attachments import Attachment, FileKind
-from brain.models.community import ContentVersion, Counter, Invitation, SiteSetting
+from brain.models.community import ContentVersion, Counter, Invitation, SiteSetting, TaskTurn
 from brain.models.cooperation import Cooperation, CooperationTag, Interest, StatusChange
 from brain.models.forum import Board, BoardTranslation, Post, PostRevision, Submission, Topic
 from brain.models.moderation import ModerationLog, Report
@@ -53,6 +53,7 @@ __all__ = [
     "SiteSetting",
     "StatusChange",
     "Submission",
+    "TaskTurn",
     "Topic",
     "TopicRead",
     "User",

@@ -60,3 +60,14 @@ class ContentVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
+
+
+class TaskTurn(db.Model):
+    """A periodic task that writes what it has done (mail due, digests) takes its row here
+    first, in its own transaction (brain.ops.turns): the same task started on another server
+    at the same minute waits for it, then finds the work done."""
+
+    __tablename__ = "task_turns"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
