@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, wraps
 from urllib.parse import urlsplit
 
 from babel import Locale
@@ -233,6 +233,22 @@ def _not_limited() -> bool:
     Flask-Limiter's checks, which cost about a tenth of a millisecond on every page."""
     view = current_app.view_functions.get(request.endpoint or "")
     return request.method not in getattr(view, "limited_methods", ())
+
+
+def _check_limits_when_counted(app: Flask) -> None:
+    """Flask-Limiter's check before each request, asked only of requests a limit counts: the
+    request filter above is read after the check has gathered the view's limits and its own
+    state, ~30 µs, a fifteenth of a request that reads one row."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit  # the hook Limiter.init_app registered
+    position = hooks.index(check)
+
+    @wraps(check)
+    def check_if_counted() -> None:
+        if not _not_limited():
+            check()
+
+    hooks[position] = check_if_counted
 
 
 def page_number(limit: int = 100_000) -> int:
@@ -729,6 +745,7 @@ def _flashed_messages(_number: int) -> str:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
+    _check_limits_when_counted(app)
     app.before_request(guard_input)
     app.before_request(share_form_translations)
     app.after_request(security_headers)
