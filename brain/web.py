@@ -240,7 +240,9 @@ def _check_limits_when_counted(app: Flask) -> None:
     request filter above is read after the check has gathered the view's limits and its own
     state, ~30 µs, a fifteenth of a request that reads one row."""
     hooks = app.before_request_funcs.setdefault(None, [])
-    check = limiter._check_request_limit  # the hook Limiter.init_app registered
+    check = limiter._check_request_limit  # the hook Limiter.init_app registered, if enabled
+    if check not in hooks:  # RATELIMIT_ENABLED off: nothing is checked at all
+        return
     position = hooks.index(check)
 
     @wraps(check)

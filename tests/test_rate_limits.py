@@ -287,3 +287,23 @@ def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(tmp_path, s
         limiter.reset()
         with app.app_context():
             db.engine.dispose()
+
+
+def test_with_limits_turned_off_nothing_is_limited(tmp_path):
+    """RATELIMIT_ENABLED off (benchmarks): the app starts, and no search is refused."""
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'brain.db'}",
+            "SECRET_KEY": "limits off",
+            "SEARCH_INDEXER": "off",
+            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_SEARCH": "1 per minute",
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    assert [client.get(f"/search?q=coop{n}").status_code for n in range(3)] == [200] * 3
+    with app.app_context():
+        db.engine.dispose()
