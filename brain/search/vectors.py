@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,8 +119,69 @@ def _lengths_column(reader, fieldname: str):
     return perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
 
 
+class _Decoded:
+    """Terms' postings decoded lately, by segment, field and term, shared by the threads of
+    a process up to LIMIT bytes (the least recently used are forgotten). A segment's postings
+    never change (deletions are kept apart, ``_Leaf.live``; a merge makes a new segment), so
+    what is kept stays right. Decoding is most of a search of common words (a word in a third
+    of 100,000 posts: ~230 blocks, each decompressed and unpacked), and the same common words
+    come back in search after search; the arrays it made also pushed the rest of the page's
+    work out of the processor's caches."""
+
+    LIMIT = 32 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, value: tuple[np.ndarray, np.ndarray]) -> None:
+        for array in value:
+            array.setflags(write=False)  # shared: nobody may change them
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = value
+            self.size += value[0].nbytes + value[1].nbytes
+            while self.size > self.LIMIT and self.entries:
+                _key, (ids, weights) = self.entries.popitem(last=False)
+                self.size -= ids.nbytes + weights.nbytes
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+
+_decoded = _Decoded()
+
+
+def forget_decoded() -> None:
+    """Drop the decoded postings (for measuring a search of words nobody searched lately)."""
+    _decoded.clear()
+
+
 def _postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
-    """A term's document numbers and weights in one segment."""
+    """A term's document numbers and weights in one segment (read-only arrays)."""
+    segment = getattr(reader, "segment", None)
+    if segment is None:  # not one segment's reader: read each time
+        return _read_postings(reader, fieldname, text)
+    key = (segment().segment_id(), fieldname, text)
+    found = _decoded.get(key)
+    if found is None:
+        found = _read_postings(reader, fieldname, text)
+        _decoded.put(key, found)
+    return found
+
+
+def _read_postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
@@ -150,8 +212,19 @@ def _postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(listed, dtype=np.int64), np.asarray(weights, dtype=np.float64)
 
 
+# A node's matches in one segment: their document numbers, ascending, and their scores.
+_Matches = tuple[np.ndarray, np.ndarray]
+_NO_IDS = np.empty(0, dtype=np.int64)
+_NO_SCORES = np.empty(0)
+
+
 class _Evaluation:
-    """One query over one searcher: each node gives, per segment, (scores, matched)."""
+    """One query over one searcher: each node gives, per segment, its matches (``_Matches``).
+
+    Only the matches are held, not an array over the whole segment per node: a query of a few
+    words in six languages' fields is a few dozen nodes, and at 100,000 posts their arrays were
+    tens of megabytes written and read for each search, which pushed the rest of the page's
+    work out of the processor's caches (the page after the search cost 1–2 ms more)."""
 
     def __init__(self, searcher, leaves: list[_Leaf], scored: bool = True):
         self.searcher = searcher
@@ -160,25 +233,30 @@ class _Evaluation:
         weighting = searcher.weighting
         self.bm25 = weighting if isinstance(weighting, BM25F) else None
 
-    def node(self, query: q.Query, leaf: _Leaf) -> tuple[np.ndarray, np.ndarray]:
+    def node(self, query: q.Query, leaf: _Leaf) -> _Matches:
         kind = type(query)
         if kind is q.Term:
             return self._term(query, leaf)
         if kind is q.Or and not query.minmatch and not query.scale:
-            return self._combine(query, leaf, any_of=True)
+            return self._any(query, leaf)
         if kind is q.And:
-            return self._combine(query, leaf, any_of=False)
+            return self._every(query, leaf)
         if kind is q.AndMaybe:
-            scores, matched = self.node(query.a, leaf)
-            more, also = self.node(query.b, leaf)
-            return self._boosted(query, scores + np.where(matched & also, more, 0.0)), matched
+            ids, scores = self.node(query.a, leaf)
+            more_ids, more = self.node(query.b, leaf)
+            _common, mine, theirs = np.intersect1d(
+                ids, more_ids, assume_unique=True, return_indices=True
+            )
+            scores = scores.copy()
+            scores[mine] += more[theirs]
+            return ids, self._boosted(query, scores)
         if kind is q.AndNot:
-            scores, matched = self.node(query.a, leaf)
-            _more, unwanted = self.node(query.b, leaf)
-            matched = matched & ~unwanted
-            return self._boosted(query, np.where(matched, scores, 0.0)), matched
+            ids, scores = self.node(query.a, leaf)
+            unwanted, _scores = self.node(query.b, leaf)
+            kept = ~np.isin(ids, unwanted, assume_unique=True)
+            return ids[kept], self._boosted(query, scores[kept])
         if query is q.NullQuery or kind is type(q.NullQuery):
-            return np.zeros(leaf.size), np.zeros(leaf.size, dtype=bool)
+            return _NO_IDS, _NO_SCORES
         return self._positional(query, leaf)
 
     def _positional(self, query: q.Query, leaf: _Leaf, within: np.ndarray | None = None):
@@ -190,47 +268,63 @@ class _Evaluation:
         """The posts that have every word (scored as their sum, as Whoosh's phrase matcher
         scores), kept where the words come in order, at most query.slop apart."""
         words = tuple(query.words)
-        every = q.And([q.Term(query.fieldname, word) for word in words])
-        scores, matched = self._combine(every, leaf, any_of=False)
+        ids, scores = self._every(q.And([q.Term(query.fieldname, word) for word in words]), leaf)
         if within is not None:
-            matched = matched & within
-        candidates = np.flatnonzero(matched)
-        if len(candidates):
+            inside = np.isin(ids, within, assume_unique=True)
+            ids, scores = ids[inside], scores[inside]
+        if len(ids):
             lines = leaf.lines()
             if lines is None:  # a segment written before the column existed
-                matched[:] = False
-            else:
-                holds = sequences.finder(words, query.slop)
-                kept = np.fromiter(
-                    (holds(lines(n)) for n in candidates.tolist()),
-                    dtype=bool,
-                    count=len(candidates),
-                )
-                matched[candidates[~kept]] = False
-        return self._boosted(query, np.where(matched, scores, 0.0)), matched
+                return _NO_IDS, _NO_SCORES
+            holds = sequences.finder(words, query.slop)
+            kept = np.fromiter((holds(lines(n)) for n in ids.tolist()), dtype=bool, count=len(ids))
+            ids, scores = ids[kept], scores[kept]
+        return ids, self._boosted(query, scores)
 
     def _boosted(self, query: q.Query, scores: np.ndarray) -> np.ndarray:
         return scores * query.boost if query.boost != 1.0 else scores
 
-    def _combine(self, query, leaf: _Leaf, any_of: bool):
-        scores = np.zeros(leaf.size)
-        matched = np.zeros(leaf.size, dtype=bool) if any_of else np.ones(leaf.size, dtype=bool)
-        parts = query.subqueries if any_of else sorted(query.subqueries, key=self._cost(leaf))
-        for part in parts:
-            if any_of or not _by_positions(part):
-                more, found = self.node(part, leaf)
-            else:  # checked only where the rest of the And already matched
-                more, found = self._positional(part, leaf, within=matched)
-            if any_of:
-                matched |= found
+    def _any(self, query: q.Or, leaf: _Leaf) -> _Matches:
+        """The documents any part matches, each scored with the sum of its parts' scores
+        (added in the parts' order, as one array per segment added them before)."""
+        found = [
+            part for part in (self.node(sub, leaf) for sub in query.subqueries) if len(part[0])
+        ]
+        if not found:
+            return _NO_IDS, _NO_SCORES
+        if len(found) == 1:
+            ids, scores = found[0]
+        else:
+            every = np.concatenate([ids for ids, _scores in found])
+            ids, where = np.unique(every, return_inverse=True)
+            scores = np.bincount(
+                where,
+                weights=np.concatenate([scores for _ids, scores in found]),
+                minlength=len(ids),
+            )
+        return ids, self._boosted(query, scores)
+
+    def _every(self, query: q.And, leaf: _Leaf) -> _Matches:
+        """The documents every part matches, scored with the sum of the parts' scores."""
+        ids, scores = None, None
+        for part in sorted(query.subqueries, key=self._cost(leaf)):
+            if ids is not None and _by_positions(part):
+                # Checked only where the rest of the And already matched.
+                more_ids, more = self._positional(part, leaf, within=ids)
             else:
-                matched &= found
-                if not matched.any():  # a word missing from this segment: nothing more to read
-                    return np.zeros(leaf.size), matched
-            scores += more
-        if not any_of:
-            scores = np.where(matched, scores, 0.0)
-        return self._boosted(query, scores), matched
+                more_ids, more = self.node(part, leaf)
+            if ids is None:
+                ids, scores = more_ids, more
+            else:
+                _common, mine, theirs = np.intersect1d(
+                    ids, more_ids, assume_unique=True, return_indices=True
+                )
+                ids, scores = ids[mine], scores[mine] + more[theirs]
+            if not len(ids):  # a word missing from this segment: nothing more to read
+                return _NO_IDS, _NO_SCORES
+        if ids is None:
+            return _NO_IDS, _NO_SCORES
+        return ids, self._boosted(query, scores)
 
     def _cost(self, leaf: _Leaf):
         """For an And: its words rarest first, so a word this segment lacks stops it first."""
@@ -246,23 +340,23 @@ class _Evaluation:
 
         return cost
 
-    def _term(self, query: q.Term, leaf: _Leaf):
+    def _term(self, query: q.Term, leaf: _Leaf) -> _Matches:
         fieldname = query.fieldname
-        scores = np.zeros(leaf.size)
-        matched = np.zeros(leaf.size, dtype=bool)
         schema = self.searcher.schema
         if fieldname not in schema:
-            return scores, matched
+            return _NO_IDS, _NO_SCORES
         field = schema[fieldname]
         try:
             text = field.to_bytes(query.text)
         except ValueError:
-            return scores, matched
+            return _NO_IDS, _NO_SCORES
         ids, weights = _postings(leaf.reader, fieldname, text)
-        ids = ids[ids < leaf.size]
-        matched[ids] = True
-        if not self.scored or not len(ids):
-            return scores, matched
+        inside = ids < leaf.size
+        ids, weights = ids[inside], weights[: len(inside)][inside]
+        if not len(ids):
+            return _NO_IDS, _NO_SCORES
+        if not self.scored:
+            return ids, np.zeros(len(ids))
         if field.scorable and self.bm25 is not None:
             top = self.searcher
             idf = top.idf(fieldname, text)
@@ -270,25 +364,20 @@ class _Evaluation:
             b = self.bm25._field_B.get(fieldname, self.bm25.B)
             k1 = self.bm25.K1
             lengths = leaf.lengths(fieldname)[ids]
-            weights = weights[: len(ids)]
-            scores[ids] = (
-                idf * (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / average))
-            )
+            scores = idf * (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / average))
         else:
-            scores[ids] = weights[: len(ids)]
-        return self._boosted(query, scores), matched
+            scores = weights
+        return ids, self._boosted(query, scores)
 
     def _by_whoosh(self, query: q.Query, leaf: _Leaf, within: np.ndarray | None = None):
-        """A part this module does not take apart (phrases, ranges): Whoosh's own matcher,
+        """A part this module does not take apart (ranges, prefixes): Whoosh's own matcher,
         which visits only the documents that can match (and, given *within*, only those)."""
-        scores = np.zeros(leaf.size)
-        matched = np.zeros(leaf.size, dtype=bool)
         matcher = query.matcher(
             leaf.searcher, leaf.searcher.boolean_context() if not self.scored else None
         )
         ids, values = [], []
         if within is not None:
-            for candidate in np.flatnonzero(within).tolist():
+            for candidate in within.tolist():
                 if not matcher.is_active():
                     break
                 if matcher.id() < candidate:
@@ -304,12 +393,11 @@ class _Evaluation:
             if self.scored:
                 values.append(matcher.score())
             matcher.next()
-        if ids:
-            found = np.asarray(ids, dtype=np.int64)
-            matched[found] = True
-            if self.scored:
-                scores[found] = values
-        return scores, matched
+        if not ids:
+            return _NO_IDS, _NO_SCORES
+        found = np.asarray(ids, dtype=np.int64)
+        scores = np.asarray(values, dtype=np.float64) if self.scored else np.zeros(len(ids))
+        return found, scores
 
 
 def _by_positions(query: q.Query) -> bool:
@@ -346,7 +434,12 @@ def _restriction(searcher, leaves: list[_Leaf], query: q.Query | None) -> list |
         if len(kept) > 32:
             kept.clear()
         evaluation = _Evaluation(searcher, leaves, scored=False)
-        kept[query] = [evaluation.node(query, leaf)[1] for leaf in leaves]
+        masks = []
+        for leaf in leaves:
+            mask = np.zeros(leaf.size, dtype=bool)
+            mask[evaluation.node(query, leaf)[0]] = True
+            masks.append(mask)
+        kept[query] = masks
     return kept[query]
 
 
@@ -366,15 +459,15 @@ def search(
     evaluation = _Evaluation(searcher, leaves)
     docnums, keys = [], []
     for n, leaf in enumerate(leaves):
-        scores, matched = evaluation.node(query, leaf)
-        matched = matched & leaf.live()
+        ids, scores = evaluation.node(query, leaf)
+        kept = leaf.live()[ids]
         if allowed is not None:
-            matched &= allowed[n]
+            kept &= allowed[n][ids]
         if hidden is not None:
-            matched &= ~hidden[n]
-        found = np.flatnonzero(matched)
+            kept &= ~hidden[n][ids]
+        found = ids[kept]
         docnums.append(found + leaf.offset)
-        keys.append(leaf.column("created")[found] if newest_first else scores[found])
+        keys.append(leaf.column("created")[found] if newest_first else scores[kept])
     if not docnums:
         return Found([], 0)
     docnums_all = np.concatenate(docnums)
@@ -393,10 +486,10 @@ def matching(searcher, query: q.Query) -> np.ndarray:
     """Every live document matching *query*, unscored, as the searcher numbers them."""
     leaves = _leaves(searcher)
     evaluation = _Evaluation(searcher, leaves, scored=False)
-    found = [
-        np.flatnonzero(evaluation.node(query, leaf)[1] & leaf.live()) + leaf.offset
-        for leaf in leaves
-    ]
+    found = []
+    for leaf in leaves:
+        ids = evaluation.node(query, leaf)[0]
+        found.append(ids[leaf.live()[ids]] + leaf.offset)
     return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
 
 
