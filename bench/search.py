@@ -14,7 +14,8 @@ On a fresh temporary SQLite database and index folder:
    spends on it beyond the search itself (reading the words typed, making the query, finding
    and ranking the posts), from its WSGI entry to the answer, for the same search again
    (warm) and for a new one (cold: no excerpt or list of hits kept). Target: at most 5 ms
-   (issue 14).
+   (issue 14). For information, also a new search of words nobody searched lately ("cold,
+   new words": the index's decoded postings forgotten too, brain.search.vectors).
 3. fts5: the same queries in an SQLite FTS5 table over the same posts (bm25 order, snippet(),
    LIMIT 20, the same board filter), for information: Whoosh time / FTS5 time.
 4. lag: the real app under gunicorn (4 sync workers, indexer thread per worker) on the same
@@ -353,7 +354,13 @@ def time_search(app, text: str, member_id: int | None, runs: int):
 
 
 def time_page(
-    app, text: str, member: User | None, runs: int, cold: bool = False, backend: str = "whoosh"
+    app,
+    text: str,
+    member: User | None,
+    runs: int,
+    cold: bool = False,
+    backend: str = "whoosh",
+    new_words: bool = False,
 ) -> tuple[list, list]:
     """The whole request, template included: wall milliseconds of each run, and the CPU
     milliseconds the server spent on it beyond the search itself: loading the posts,
@@ -362,6 +369,8 @@ def time_page(
     reading of the answer). The search itself, with Whoosh: reading the words typed
     (whoosh_backend.parse), making the query with the glossary's equivalents (build), and
     finding and ranking the posts (vectors.search).
+    *new_words* (with *cold*): nor the postings decoded for its words, as for words nobody
+    searched lately.
     *cold*: nothing kept from the run before (excerpts, the page below its title), as for a
     search nobody made in the last PAGE_CACHE_SECONDS. Raises RuntimeError if the page fails.
     With PostgreSQL the search itself runs in the database server's process: this thread's CPU
@@ -401,6 +410,8 @@ def time_page(
             spent[:] = [0.0, 0.0]
             if cold:
                 forget_kept_pages(app)
+            if new_words:
+                search.vectors.forget_decoded()
             started = time.perf_counter()
             try:
                 response = client.get("/search", query_string={"q": text})
@@ -514,10 +525,20 @@ def bench_pages(bench: Bench, cases: list[QueryCase], report: Report, rounds: in
                 print(f"  round {number}: reference Python {speed:,.0f} ms", flush=True)
             for case in cases:
                 for actor, who in (("guest", None), ("member", member)):
-                    # Warm: the same search again, its excerpts and list kept; cold: a new one.
-                    for state, cold in (("", False), (", cold", True)):
+                    # Warm: the same search again, its excerpts and list kept; cold: a new one;
+                    # new words: a new one of words nobody searched lately (information).
+                    states = [("", False, False), (", cold", True, False)]
+                    if bench.backend == "whoosh":
+                        states.append((", cold, new words", True, True))
+                    for state, cold, new_words in states:
                         wall, cpu = time_page(
-                            app, case.text, who, PAGE_RUNS, cold=cold, backend=bench.backend
+                            app,
+                            case.text,
+                            who,
+                            PAGE_RUNS,
+                            cold=cold,
+                            backend=bench.backend,
+                            new_words=new_words,
                         )
                         figures = (percentile(cpu, 0.5), *p50_p95(wall))
                         print(
@@ -538,6 +559,9 @@ def bench_pages(bench: Bench, cases: list[QueryCase], report: Report, rounds: in
             # matches) cannot be told apart: the request's whole CPU, as information, not
             # held to the target of the pages beyond a search.
             report.add(f"page {name} ({actor}{state}), request CPU", shown)
+            continue
+        if "new words" in state:  # information: what decoding the postings leaves behind
+            report.add(f"page {name} ({actor}{state}), CPU beyond the search", shown)
             continue
         report.add(
             f"page {name} ({actor}{state}), CPU beyond the search",
