@@ -170,10 +170,10 @@ def forget_decoded() -> None:
 
 def _postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
     """A term's document numbers and weights in one segment (read-only arrays)."""
-    segment = getattr(reader, "segment", None)
-    if segment is None:  # not one segment's reader: read each time
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if segment is None:  # not one segment's reader (an empty index): read each time
         return _read_postings(reader, fieldname, text)
-    key = (segment().segment_id(), fieldname, text)
+    key = (segment.segment_id(), fieldname, text)
     found = _decoded.get(key)
     if found is None:
         found = _read_postings(reader, fieldname, text)
