@@ -3,8 +3,9 @@
 Each server's queue consumer starts the periodic tasks on its own schedule (brain.queue), so
 with two servers the task that writes the mail due is started twice at the same minute. Both
 runs would read the same notifications as due before either marked them mailed, and each would
-write its own mail of them: on PostgreSQL the member got it twice (SQLite refused the second
-run's writes, an error in the log every minute).
+write its own mail of them: the member got it twice, on PostgreSQL and on SQLite alike (its
+driver reads outside any transaction until the first write). Two first digests of the same
+members collided on ``digest_runs``' key instead, and one run failed.
 
 So such a task first writes its row of ``task_turns``, as the first statement of its
 transaction. The row is locked until that transaction ends: a second run waits for it there,
