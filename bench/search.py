@@ -15,7 +15,10 @@ On a fresh temporary SQLite database and index folder:
    and ranking the posts), from its WSGI entry to the answer, for the same search again
    (warm) and for a new one (cold: no excerpt or list of hits kept). Target: at most 5 ms
    (issue 14). For information, also a new search of words nobody searched lately ("cold,
-   new words": the index's decoded postings forgotten too, brain.search.vectors).
+   new words": the index's decoded postings forgotten too, brain.search.vectors), and each
+   page's multiple of a bare Flask request rendering a list of twenty items with Jinja,
+   measured in each round (a ceiling of the same run: this machine's speed moves through the
+   day by more than the reference Python shows).
 3. fts5: the same queries in an SQLite FTS5 table over the same posts (bm25 order, snippet(),
    LIMIT 20, the same board filter), for information: Whoosh time / FTS5 time.
 4. lag: the real app under gunicorn (4 sync workers, indexer thread per worker) on the same
@@ -448,6 +451,54 @@ def query_target_ms(posts: int, backend: str = "whoosh") -> float:
     return QUERY_P95_MS if posts <= 100_000 else QUERY_P95_MS_1M
 
 
+_BARE_LIST = (
+    '<ol>{% for item in items %}<li><a href="/p/{{ loop.index }}">{{ item.title }}</a>'
+    "<p>{{ item.excerpt }}</p><p>{{ item.author }} · {{ item.board }} · "
+    '<time datetime="{{ item.when }}">{{ item.when }}</time></p></li>{% endfor %}</ol>'
+)
+
+
+def bare_list_ms(runs: int = 300) -> float:
+    """CPU milliseconds (median) of a bare Flask request, no extension, rendering a list of
+    twenty escaped items with Jinja, from its WSGI entry: a ceiling measured in the same run,
+    printed beside the search pages for information (their target is a fixed 5 ms, and this
+    machine's speed moves through the day by more than the reference Python shows)."""
+    from flask import Flask
+
+    bare = Flask("bare-list")
+    items = [
+        {
+            "title": f"Topic {n} & its <answers>",
+            "excerpt": "a word of the post " * 12,
+            "author": f"Member {n}",
+            "board": "Cooperatives",
+            "when": "2026-12-04T10:00:00+00:00",
+        }
+        for n in range(20)
+    ]
+
+    template = bare.jinja_env.from_string(_BARE_LIST)  # compiled once, as a file's would be
+
+    @bare.route("/")
+    def listed():
+        return template.render(items=items)
+
+    served, spent = bare.wsgi_app, []
+
+    def timed(environ, start_response):
+        started = time.thread_time()
+        try:
+            return served(environ, start_response)
+        finally:
+            spent.append((time.thread_time() - started) * 1000)
+
+    bare.wsgi_app = timed
+    client = bare.test_client()
+    for _ in range(runs):
+        client.get("/")
+    return percentile(spent[runs // 5 :], 0.5)
+
+
 def machine_speed_ms() -> float:
     """CPU milliseconds of a fixed piece of pure Python (ten million additions in a loop):
     printed with each round of queries, for telling a slower moment of a shared machine from
@@ -518,11 +569,16 @@ def bench_pages(bench: Bench, cases: list[QueryCase], report: Report, rounds: in
         member = db.session.scalar(select(User).where(User.username == "bench_poster_0"))
         db.session.expunge(member)
     best: dict = {}  # (case, actor, state) → (CPU p50, wall p50, wall p95) of its best round
+    bare = []  # the bare list's CPU in each round (information)
     try:
         for number in range(1, rounds + 1):
-            if rounds > 1:
-                speed = machine_speed_ms()
-                print(f"  round {number}: reference Python {speed:,.0f} ms", flush=True)
+            bare.append(bare_list_ms())
+            speed = machine_speed_ms()
+            print(
+                f"  round {number}: reference Python {speed:,.0f} ms, "
+                f"a bare Flask list of 20 {bare[-1]:.2f} ms",
+                flush=True,
+            )
             for case in cases:
                 for actor, who in (("guest", None), ("member", member)):
                     # Warm: the same search again, its excerpts and list kept; cold: a new one;
@@ -552,8 +608,13 @@ def bench_pages(bench: Bench, cases: list[QueryCase], report: Report, rounds: in
     except RuntimeError as problem:
         print(f"  page not measured: {problem}", flush=True)
         return
+    ceiling = min(bare)
+    report.add("bare Flask list of 20 (same-run ceiling)", f"{ceiling:.2f} ms, best round")
     for (name, actor, state), (beyond, p50, p95) in best.items():
-        shown = f"{beyond:.1f} ms (page p50 {p50:.1f} ms, p95 {p95:.1f} ms)"
+        shown = (
+            f"{beyond:.1f} ms, {beyond / ceiling:.0f}x the bare list "
+            f"(page p50 {p50:.1f} ms, p95 {p95:.1f} ms)"
+        )
         if bench.backend == "postgres":
             # The search's own work in this process (reading and ordering up to 1,000
             # matches) cannot be told apart: the request's whole CPU, as information, not
