@@ -11,6 +11,7 @@ left over repeat the first value, which changes nothing an ``IN`` answers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +28,9 @@ def size_for(count: int) -> int:
     return size
 
 
-def names(name: str, size: int) -> list[str]:
-    return [f"{name}_{n}" for n in range(size)]
+@functools.cache
+def names(name: str, size: int) -> tuple[str, ...]:
+    return tuple(f"{name}_{n}" for n in range(size))
 
 
 def in_named(column: ColumnElement, name: str, size: int) -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from whoosh import query as q
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.index import create_in
 
+from brain.recent import MISSING, Recent
 from brain.search import vectors
 
 WORDS = [
@@ -101,17 +102,22 @@ def test_and_not_is_the_first_part_without_the_second(index):
     assert found.docnums == sorted(expected, key=lambda d: (-round(expected[d], 9), d))
 
 
-def test_decoded_postings_stay_within_their_bound(monkeypatch):
-    kept = vectors._Decoded()
-    monkeypatch.setattr(vectors._Decoded, "LIMIT", 10 * 16 * 100)  # ten terms of 100 postings
+def test_decoded_postings_stay_within_their_bound_and_are_read_only(index):
+    kept = Recent(10 * 16 * 100, weigh=vectors._decoded.weigh)  # ten terms of 100 postings
     for number in range(25):
-        ids, weights = np.arange(100, dtype=np.int64), np.ones(100)
-        kept.put(("segment", "body", number), (ids, weights))
-        assert kept.size <= kept.LIMIT
-        assert not ids.flags.writeable  # shared between threads: nobody changes them
-    assert kept.get(("segment", "body", 0)) is None  # the least recently used went first
-    assert kept.get(("segment", "body", 24)) is not None
+        kept.put(("segment", "body", number), (np.arange(100), np.ones(100)))
+        assert kept.size <= kept.limit
+    assert kept.get(("segment", "body", 0)) is MISSING  # the least recently used went first
+    assert kept.get(("segment", "body", 24)) is not MISSING
     assert kept.size == sum(i.nbytes + w.nbytes for i, w in kept.entries.values())
+    kept.put(("segment", "body", 24), (np.arange(10), np.ones(10)))  # kept again, smaller
+    assert kept.size == sum(i.nbytes + w.nbytes for i, w in kept.entries.values())
+    vectors.forget_decoded()
+    with index.searcher() as searcher:
+        vectors.search(searcher, q.Term("body", "coop"), limit=10)
+    assert vectors._decoded.entries
+    for ids, weights in vectors._decoded.entries.values():  # shared between threads
+        assert not ids.flags.writeable and not weights.flags.writeable
 
 
 def test_a_new_segment_is_read_not_taken_for_an_older_one(index):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
 from hashlib import blake2b
 from itertools import filterfalse
 
 from markupsafe import Markup, escape
 
+from brain.recent import MISSING, Recent
 from brain.search.analysis import terms
 
 MAX_CHARS = 240  # one fragment, at most
@@ -80,37 +80,10 @@ class _Vocabulary:
 _vocabulary = _Vocabulary()
 
 
-class _Kept:
-    """The excerpts made last, by the text's digest, its language and the words wanted: a
-    result shown again (the next reader of a popular search, a page read twice) costs one
-    digest. Keyed by what the text says, so an edited post never shows its old excerpt."""
-
-    LIMIT = 2_000
-
-    def __init__(self) -> None:
-        self.entries: OrderedDict[tuple, Markup | None] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple):
-        with self.lock:
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                return self.entries[key]
-        return _MISSING
-
-    def put(self, key: tuple, value: Markup | None) -> None:
-        with self.lock:
-            self.entries[key] = value
-            while len(self.entries) > self.LIMIT:
-                self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-
-
-_MISSING = object()
-_kept = _Kept()
+# The excerpts made last, by the text's digest, its language and the words wanted: a result
+# shown again (the next reader of a popular search, a page read twice) costs one digest. Keyed
+# by what the text says, so an edited post never shows its old excerpt.
+_kept = Recent(2_000)
 
 
 def forget() -> None:
@@ -123,7 +96,7 @@ def excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
     the words marked; None when no word of *text* is one of them."""
     key = (blake2b(text.encode(), digest_size=16).digest(), language, wanted)
     found = _kept.get(key)
-    if found is _MISSING:
+    if found is MISSING:
         found = _excerpt(text, language, wanted)
         _kept.put(key, found)
     return found

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +28,7 @@ from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
+from brain.recent import MISSING, Recent
 from brain.search import sequences
 from brain.search.sequences import SEQUENCE_COLUMN
 
@@ -119,48 +119,13 @@ def _lengths_column(reader, fieldname: str):
     return perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
 
 
-class _Decoded:
-    """Terms' postings decoded lately, by segment, field and term, shared by the threads of
-    a process up to LIMIT bytes (the least recently used are forgotten). A segment's postings
-    never change (deletions are kept apart, ``_Leaf.live``; a merge makes a new segment), so
-    what is kept stays right. Decoding is most of a search of common words (a word in a third
-    of 100,000 posts: ~230 blocks, each decompressed and unpacked), and the same common words
-    come back in search after search; the arrays it made also pushed the rest of the page's
-    work out of the processor's caches."""
-
-    LIMIT = 32 * 1024 * 1024
-
-    def __init__(self) -> None:
-        self.entries: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple):
-        with self.lock:
-            found = self.entries.get(key)
-            if found is not None:
-                self.entries.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, value: tuple[np.ndarray, np.ndarray]) -> None:
-        for array in value:
-            array.setflags(write=False)  # shared: nobody may change them
-        with self.lock:
-            if key in self.entries:
-                return
-            self.entries[key] = value
-            self.size += value[0].nbytes + value[1].nbytes
-            while self.size > self.LIMIT and self.entries:
-                _key, (ids, weights) = self.entries.popitem(last=False)
-                self.size -= ids.nbytes + weights.nbytes
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-            self.size = 0
-
-
-_decoded = _Decoded()
+# Terms' postings decoded lately, by segment, field and term, shared by the threads of a
+# process up to 32 MB. A segment's postings never change (deletions are kept apart,
+# ``_Leaf.live``; a merge makes a new segment), so what is kept stays right. Decoding is most of
+# a search of common words (a word in a third of 100,000 posts: ~230 blocks, each decompressed
+# and unpacked), and the same common words come back in search after search; the arrays it
+# made also pushed the rest of the page's work out of the processor's caches.
+_decoded = Recent(32 * 1024 * 1024, weigh=lambda found: found[0].nbytes + found[1].nbytes)
 
 
 def forget_decoded() -> None:
@@ -175,8 +140,10 @@ def _postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
         return _read_postings(reader, fieldname, text)
     key = (segment.segment_id(), fieldname, text)
     found = _decoded.get(key)
-    if found is None:
+    if found is MISSING:
         found = _read_postings(reader, fieldname, text)
+        for array in found:
+            array.setflags(write=False)  # shared between threads: nobody may change them
         _decoded.put(key, found)
     return found
 
@@ -352,7 +319,7 @@ class _Evaluation:
             return _NO_IDS, _NO_SCORES
         ids, weights = _postings(leaf.reader, fieldname, text)
         inside = ids < leaf.size
-        ids, weights = ids[inside], weights[: len(inside)][inside]
+        ids, weights = ids[inside], weights[inside]
         if not len(ids):
             return _NO_IDS, _NO_SCORES
         if not self.scored:
