@@ -526,6 +526,68 @@ def test_an_index_made_before_a_new_field_gains_it_and_keeps_its_documents(app, 
         assert indexer.searcher().doc_count() == 1  # the indexer closes its searcher
 
 
+def test_a_result_is_read_from_its_column_and_its_text_is_stored_once(app, client):
+    # What a result shows (id, language, text) is one column value; the stored fields no
+    # longer hold the text a second time. Text that could upset the encoding: the column's
+    # separator, an emoji, Arabic.
+    from brain.search import shown, vectors
+
+    body = "Tontine \x1f savings \U0001f331 in Dakar, تعاونية"
+    topic = make_topic(board=make_board(), author=make_user(), title="Tontines", body=body)
+    post_id = opening_post(topic).id
+    html = client.get("/search", query_string={"q": "tontine"}).get_data(as_text=True)
+    assert re.search(r'<mark class="match term\d">Tontine</mark> \S+ <mark', html)
+    with app.app_context():
+        searcher = app.extensions["brain_search"].indexer.searcher()
+        docnum = searcher.document_number(post_id=str(post_id))
+        assert "text" not in searcher.stored_fields(docnum)
+        (found,) = vectors.shown(searcher, [docnum])
+    assert (found.post_id, found.language) == (post_id, "en")
+    assert found.text.startswith("Tontines\nTontine ") and found.text.endswith(" Dakar, تعاونية")
+    # The rendered post has no control character left; the column takes any text.
+    anything = shown.Shown(12, "ar", "a\x1fb\x1f\ud800 تعاونية")
+    assert shown.decode(shown.encode(anything)) == anything
+
+
+def test_results_written_before_the_column_existed_keep_their_excerpts(app, tmp_path):
+    # An index written by the version before the "shown" column: its documents keep their
+    # text in the stored fields, and are read from there; documents written since, from the
+    # column. Both segments are searched at once.
+    from whoosh import index as whoosh_index
+    from whoosh.fields import Schema
+
+    from brain.extensions import db
+    from brain.search.index import WRITER_ARGS
+    from brain.search.schema import build_schema
+    from brain.search.shown import SHOWN_COLUMN
+    from brain.search.whoosh_backend import WhooshBackend
+
+    new = build_schema()
+    old_schema = Schema(**{name: field for name, field in new.items() if name != SHOWN_COLUMN})
+    folder = tmp_path / "old-index"
+    folder.mkdir()
+    old = "Old tontines of Thiès\nThe tontine met on Sundays."
+    writer = whoosh_index.create_in(str(folder), old_schema).writer(**WRITER_ARGS)
+    writer.add_document(
+        post_id="7", board_id="1", language="fr", text=old, content_fr=old, concepts_fr=old
+    )
+    writer.commit()
+    with app.app_context():
+        backend = WhooshBackend(str(folder), db.engine, mode="sync")
+        assert SHOWN_COLUMN in backend.indexer.index().schema.names()
+        writer = backend.indexer.index().writer(**WRITER_ARGS)
+        later = "New tontines\nA tontine in Ziguinchor."
+        writer.add_document(
+            post_id="8", board_id="1", content_fr=later, concepts_fr=later, shown=(8, "fr", later)
+        )
+        writer.commit(merge=False)
+        results = backend.search("tontine", [1])
+    excerpts = {hit.post_id: str(hit.excerpt) for hit in results.hits}
+    assert set(excerpts) == {7, 8}
+    assert "Thiès" in excerpts[7] and "Ziguinchor" in excerpts[8]
+    assert all('<mark class="match' in excerpt for excerpt in excerpts.values())
+
+
 @each_backend
 def test_the_total_is_an_exact_count_past_the_first_page_too(client):
     # Matches are counted as an array (brain.search.vectors), so the total is exact even when

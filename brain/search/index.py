@@ -43,6 +43,7 @@ from brain.search.schema import (
     meeting_field,
 )
 from brain.search.sequences import SEQUENCE_COLUMN
+from brain.search.shown import SHOWN_COLUMN
 from brain.search.snapshot import OpenFiles, Snapshot, open_snapshot
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def document(post: Post) -> dict:
         # One text object for the fields made from it: the first to need its words analyses
         # it, the others reuse them (brain.search.analysis.analysed). In a rebuild with
         # several processes, that happens in the process that writes the document.
-        "text": text,
+        SHOWN_COLUMN: (post.id, post.language, text),
         content_field(language): text,
         concept_field(language): text,
         SEQUENCE_COLUMN: (text, language),

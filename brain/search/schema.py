@@ -18,6 +18,7 @@ from brain.i18n import content_language_codes
 from brain.search.analysis import Replaying, analyzer_for
 from brain.search.concepts import Tagging
 from brain.search.sequences import SEQUENCE_COLUMN, Lines
+from brain.search.shown import SHOWN_COLUMN, ShownColumn
 
 LANGUAGES = tuple(content_language_codes())
 
@@ -76,7 +77,10 @@ def build_schema() -> Schema:
         "language": ID(stored=True),
         "created": DATETIME(stored=True, sortable=True),
         "opening": BOOLEAN(stored=True),
-        # Plain text of the title (opening posts) and body, for highlighted excerpts.
+        # What a result shows: the post's id, language and plain text (the title of an
+        # opening post, and the body), for the excerpts (brain.search.shown).
+        SHOWN_COLUMN: ShownColumn(),
+        # The plain text of documents written before that column existed.
         "text": STORED(),
         # Each post's index words in order, for phrases (brain.search.sequences).
         SEQUENCE_COLUMN: Lines(),

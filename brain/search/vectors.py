@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ from whoosh.util.numeric import byte_to_length
 from brain.recent import MISSING, Recent
 from brain.search import sequences
 from brain.search.sequences import SEQUENCE_COLUMN
+from brain.search.shown import SHOWN_COLUMN, Shown, decode, from_stored
 
 # Field lengths are kept as one byte (Whoosh's length_to_byte); 0 means no length.
 _LENGTHS = np.array([byte_to_length(b) if b else 1 for b in range(256)], dtype=np.float64)
@@ -54,6 +56,7 @@ class _Leaf:
         self._columns: dict[str, np.ndarray] = {}
         self._live: np.ndarray | None = None
         self._lines = None
+        self._shown = None
 
     def lines(self):
         """docnum → the document's line of words (brain.search.sequences), or None when the
@@ -62,6 +65,16 @@ class _Leaf:
             column = self.reader.column_reader(SEQUENCE_COLUMN, translate=False)
             self._lines = column.__getitem__  # one read of the file (pread) a line
         return self._lines
+
+    def shown(self, docnum: int) -> Shown:
+        """What a result shows of the document *docnum* (numbered within the segment)."""
+        if self._shown is None:
+            if self.reader.has_column(SHOWN_COLUMN):
+                column = self.reader.column_reader(SHOWN_COLUMN, translate=False)
+                self._shown = lambda docnum: decode(column[docnum])
+            else:  # written before the column existed: its stored fields have it
+                self._shown = lambda docnum: from_stored(self.reader.stored_fields(docnum))
+        return self._shown(docnum)
 
     def live(self) -> np.ndarray:
         """True for each document not deleted."""
@@ -458,6 +471,17 @@ def matching(searcher, query: q.Query) -> np.ndarray:
         ids = evaluation.node(query, leaf)[0]
         found.append(ids[leaf.live()[ids]] + leaf.offset)
     return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+
+def shown(searcher, docnums: list[int]) -> list[Shown]:
+    """What a result shows of each of *docnums* (as the searcher numbers them)."""
+    leaves = _leaves(searcher)
+    starts = [leaf.offset for leaf in leaves]
+    found = []
+    for docnum in docnums:
+        leaf = leaves[bisect_right(starts, docnum) - 1]
+        found.append(leaf.shown(docnum - leaf.offset))
+    return found
 
 
 def column(searcher, name: str, docnums: np.ndarray) -> np.ndarray:

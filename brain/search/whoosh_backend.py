@@ -21,6 +21,7 @@ from brain.search.index import Indexer
 from brain.search.interface import MAX_PAGE, PER_PAGE, Filters, Hit, Results, SearchUnavailable
 from brain.search.query import build, parse
 from brain.search.schema import MEETING, POSTS, Fields, meeting_field
+from brain.search.shown import Shown
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +103,8 @@ class WhooshBackend:
             results.total = found.total
             results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
             highlighted = _Highlighted(query)
-            for docnum in found.docnums[(page - 1) * PER_PAGE : page * PER_PAGE]:
-                stored = searcher.stored_fields(docnum)
-                results.hits.append(Hit(int(stored["post_id"]), _excerpt(stored, highlighted)))
+            shown = vectors.shown(searcher, found.docnums[(page - 1) * PER_PAGE : page * PER_PAGE])
+            results.hits = [Hit(each.post_id, _excerpt(each, highlighted)) for each in shown]
         return results
 
     def cooperation_topics(self, text: str) -> set[int] | None:
@@ -134,13 +134,13 @@ class WhooshBackend:
             docnum = searcher.document_number(post_id=str(opening_post_id))
             if docnum is None:
                 return {}
-            stored = searcher.stored_fields(docnum)
-            fieldname = meeting_field(stored.get("language", "und"))
+            (opening,) = vectors.shown(searcher, [docnum])
+            fieldname = meeting_field(opening.language)
             kinds = searcher.reader().expand_prefix("coop", "kind:")  # each post has one kind
             posts = sum(searcher.doc_frequency("coop", kind) for kind in kinds)
             too_common = max(COMMON_TERM_FLOOR, COMMON_TERM_SHARE * posts)
             candidates = searcher.key_terms_from_text(
-                fieldname, stored.get("text", ""), numterms=SIMILAR_CANDIDATE_TERMS
+                fieldname, opening.text, numterms=SIMILAR_CANDIDATE_TERMS
             )
             key_terms = [
                 word
@@ -235,12 +235,11 @@ class _Highlighted:
         return self._words[language]
 
 
-def _excerpt(hit, highlighted: _Highlighted) -> Markup:
-    text = hit.get("text", "")
-    language = hit.get("language", "und")
-    words = highlighted(language)
+def _excerpt(shown: Shown, highlighted: _Highlighted) -> Markup:
+    text = shown.text
+    words = highlighted(shown.language)
     if words:
-        marked = excerpts.excerpt(text, language, words)
+        marked = excerpts.excerpt(text, shown.language, words)
         if marked is not None:
             return marked
     return escape(text[:240] + ("…" if len(text) > 240 else ""))
