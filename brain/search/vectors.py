@@ -69,12 +69,16 @@ class _Leaf:
     def shown(self, docnum: int) -> Shown:
         """What a result shows of the document *docnum* (numbered within the segment)."""
         if self._shown is None:
-            if self.reader.has_column(SHOWN_COLUMN):
-                column = self.reader.column_reader(SHOWN_COLUMN, translate=False)
-                self._shown = lambda docnum: decode(column[docnum])
-            else:  # written before the column existed: its stored fields have it
-                self._shown = lambda docnum: from_stored(self.reader.stored_fields(docnum))
-        return self._shown(docnum)
+            self._shown = self._shown_column()
+        # Written before the column existed: its stored fields have it (a segment merged
+        # since then has the column, empty for such a document).
+        value = self._shown[docnum] if self._shown is not None else b""
+        return decode(value) if value else from_stored(self.reader.stored_fields(docnum))
+
+    def _shown_column(self):
+        if self.reader.has_column(SHOWN_COLUMN):
+            return self.reader.column_reader(SHOWN_COLUMN, translate=False)
+        return None
 
     def live(self) -> np.ndarray:
         """True for each document not deleted."""
