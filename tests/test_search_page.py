@@ -242,3 +242,28 @@ def test_an_excerpt_reads_the_same_words_as_the_pattern():
     for _ in range(5000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(60)))
         assert excerpts._words_of(text) == set(excerpts._WORD.findall(text)), repr(text)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "pt", "ar"])
+def test_an_excerpt_from_the_words_the_index_keeps_is_the_excerpt_of_the_text(language):
+    """The index keeps each post's words by term (brain.search.excerpts.forms, in the
+    brain.search.shown column): an excerpt made from them marks exactly the words the text's
+    own analysis marks, in every language, with any signs, cases and marks between words."""
+    import random
+
+    from tests.test_search import CORPUS
+
+    texts = [body for lang, title, body in CORPUS.values() if lang == language]
+    texts += [title for lang, title, body in CORPUS.values() if lang == language]
+    words = [word for text in texts for word in excerpts._WORD.findall(text)]
+    signs = [" ", " ", ", ", ". ", "'", "’", "-", "_", "\n", " (", ") ", "\u064e", " AVEC "]
+    rng = random.Random(language)
+    for _ in range(300):
+        text = "".join(rng.choice(words) + rng.choice(signs) for _ in range(rng.randrange(1, 40)))
+        text = "".join(c.upper() if rng.random() < 0.05 else c for c in text)
+        forms = excerpts.forms(text, language)
+        for sample in range(3):
+            searched = " ".join(rng.sample(words, 1 + sample))
+            wanted = _wanted(searched, language)
+            expected = excerpts._excerpt(text, language, wanted)
+            assert excerpts._excerpt(text, language, wanted, forms) == expected, (text, searched)

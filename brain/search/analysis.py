@@ -389,6 +389,18 @@ def analysed(text: str, language: str) -> list[tuple[str, int]]:
     return words
 
 
+def word_term(written: str, language: str) -> str | None:
+    """The index term of one word as WORD reads it (None for a stop word), remembered with the
+    words analysed() met."""
+    known = _words.get(language)
+    if known is None or len(known) > WORDS_KEPT:
+        known = _words[language] = {}
+    word = known.get(written, _UNKNOWN)
+    if word is _UNKNOWN:
+        word = known[written] = _one_word(written, language)
+    return word
+
+
 def _one_word(written: str, language: str) -> str | None:
     """What *language*'s filters make of one word the tokenizer found (None: nothing)."""
     token = Token(positions=True, removestops=True)

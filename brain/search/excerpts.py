@@ -1,10 +1,12 @@
 """Highlighted excerpts of the posts a search found.
 
 Whoosh's highlighter runs the whole analyzer chain over each hit's text, token by token: on a
-page of 20 results that was most of a rare word's search. Here each distinct word of the text
-is analysed once (remembered): a word is marked where its index term is one the query looked
-for. Only the marked words are then looked for, and the words around them read, so the cost of
-a post is a few passes of C code over it rather than a step of Python per word.
+page of 20 results that was most of a rare word's search. Here a word is marked where its index
+term is one the query looked for. The index keeps, with each post, its words by index term
+(``forms``, analysed when the post is indexed): the words to mark are then a look-up per term
+searched. For a text without them, each distinct word of the text is analysed once
+(remembered). Only the marked words are then looked for, and the words around them read, so
+the cost of a post is a few passes of C code over it rather than a step of Python per word.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from itertools import filterfalse
 from markupsafe import Markup, escape
 
 from brain.recent import MISSING, Recent
-from brain.search.analysis import terms
+from brain.search.analysis import word_term
 
 MAX_CHARS = 240  # one fragment, at most
 SURROUND = 60  # characters of context on either side of the marked words
@@ -65,9 +67,9 @@ class _Vocabulary:
                 self.known, self.forms, self.size = {language: known}, {language: forms}, 0
             if new:
                 for word in new:
-                    found = terms(word, language)
-                    if len(found) == 1:
-                        forms.setdefault(found[0], set()).add(word)
+                    term = word_term(word, language)
+                    if term is not None:
+                        forms.setdefault(term, set()).add(word)
                 known |= new
                 self.size += len(new)
             marked: set[str] = set()
@@ -91,20 +93,50 @@ def forget() -> None:
     _kept.clear()
 
 
-def excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
+def forms(text: str, language: str) -> str:
+    """The words of *text* an excerpt may mark, by index term, one line a term:
+    ``"\\nterm word word\\nterm word\\n"`` (the words as written; none holds a space)."""
+    by_term: dict[str, list[str]] = {}
+    for word in _words_of(text[:SCANNED].replace("_", " ")):
+        term = word_term(word, language)
+        if term is not None:
+            by_term.setdefault(term, []).append(word)
+    lines = (f"{term} {' '.join(sorted(words))}" for term, words in sorted(by_term.items()))
+    return "\n" + "".join(f"{line}\n" for line in lines)
+
+
+def _marked(forms: str, wanted: frozenset[str]) -> set[str]:
+    """The words of a text's *forms* whose index terms are in *wanted*."""
+    marked: set[str] = set()
+    for term in wanted:
+        at = forms.find(f"\n{term} ")
+        if at >= 0:
+            marked.update(forms[at + len(term) + 2 : forms.index("\n", at + 1)].split(" "))
+    return marked
+
+
+def excerpt(
+    text: str, language: str, wanted: frozenset[str], forms: str | None = None
+) -> Markup | None:
     """Up to FRAGMENTS pieces of *text* around the words whose index terms are in *wanted*,
-    the words marked; None when no word of *text* is one of them."""
+    the words marked; None when no word of *text* is one of them. *forms*: the text's words
+    by term (``forms()``), when the index keeps them."""
     key = (blake2b(text.encode(), digest_size=16).digest(), language, wanted)
     found = _kept.get(key)
     if found is MISSING:
-        found = _excerpt(text, language, wanted)
+        found = _excerpt(text, language, wanted, forms)
         _kept.put(key, found)
     return found
 
 
-def _excerpt(text: str, language: str, wanted: frozenset[str]) -> Markup | None:
+def _excerpt(
+    text: str, language: str, wanted: frozenset[str], forms: str | None = None
+) -> Markup | None:
     words = text[:SCANNED].replace("_", " ")  # the same length: positions hold in *text*
-    marked = _vocabulary.forms_of(_words_of(words), language, wanted)
+    if forms is None:
+        marked = _vocabulary.forms_of(_words_of(words), language, wanted)
+    else:
+        marked = _marked(forms, wanted)
     if not marked:
         return None
     hits = sorted(hit for word in marked for hit in _occurrences(words, word))

@@ -239,7 +239,7 @@ def _excerpt(shown: Shown, highlighted: _Highlighted) -> Markup:
     text = shown.text
     words = highlighted(shown.language)
     if words:
-        marked = excerpts.excerpt(text, shown.language, words)
+        marked = excerpts.excerpt(text, shown.language, words, shown.forms)
         if marked is not None:
             return marked
     return escape(text[:240] + ("…" if len(text) > 240 else ""))
