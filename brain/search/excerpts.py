@@ -39,6 +39,7 @@ _MARKS = frozenset(
 ) | {"\u0670", "\u0640"}
 # Signs that stand at either end of a word in running text (none is part of a word).
 _EDGES = ".,;:!?¡¿\"'()[]{}«»“”‘’„…-–—/*"
+_SPECIAL = re.compile(r"[&<>\"']")  # what escape() changes
 _MARK = '<mark class="match term%d">%s</mark>'
 _BETWEEN = str(escape(BETWEEN))
 
@@ -148,21 +149,25 @@ def _excerpt(
             current = []
         current.append(hit)
     groups.append(current)
-    # The groups with the most different words, the earliest first; only those chosen are
-    # widened to whole words around them (a common word makes many groups in a long post).
-    best = sorted(groups, key=lambda g: (-len({text[s:e].lower() for s, e in g}), g[0][0]))
-    chosen = sorted(_fragment(words, group) for group in best[:FRAGMENTS])
+    # When there are more groups than fragments: those with the most different words, the
+    # earliest first. Only those chosen are widened to whole words around them (a common word
+    # makes many groups in a long post).
+    if len(groups) > FRAGMENTS:
+        groups = sorted(groups, key=lambda g: (-len({text[s:e].lower() for s, e in g}), g[0][0]))
+    chosen = sorted(_fragment(words, group) for group in groups[:FRAGMENTS])
     numbers: dict[str, int] = {}
     pieces = []
     for start, end, found in chosen:
+        # A piece with nothing to escape (most) is joined as it is.
+        plain = _SPECIAL.search(text, start, end) is None
         html, position = [], start
         for s, e in found:
             word = text[s:e]
             number = numbers.setdefault(word.lower(), len(numbers))
-            html.append(escape(text[position:s]))
+            html.append(text[position:s] if plain else escape(text[position:s]))
             html.append(_MARK % (number, word))  # letters and marks: nothing to escape
             position = e
-        html.append(escape(text[position:end]))
+        html.append(text[position:end] if plain else escape(text[position:end]))
         pieces.append("".join(html))
     return Markup(_BETWEEN.join(pieces))  # noqa: S704 - escaped above, piece by piece
 
