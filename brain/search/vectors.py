@@ -69,16 +69,14 @@ class _Leaf:
     def shown(self, docnum: int) -> Shown:
         """What a result shows of the document *docnum* (numbered within the segment)."""
         if self._shown is None:
-            self._shown = self._shown_column()
-        # Written before the column existed: its stored fields have it (a segment merged
+            self._shown = _no_value
+            if self.reader.has_column(SHOWN_COLUMN):
+                column = self.reader.column_reader(SHOWN_COLUMN, translate=False)
+                self._shown = column.__getitem__  # one read of the file (pread) a value
+        value = self._shown(docnum)
+        # Written before the column existed, its stored fields have it (a segment merged
         # since then has the column, empty for such a document).
-        value = self._shown[docnum] if self._shown is not None else b""
         return decode(value) if value else from_stored(self.reader.stored_fields(docnum))
-
-    def _shown_column(self):
-        if self.reader.has_column(SHOWN_COLUMN):
-            return self.reader.column_reader(SHOWN_COLUMN, translate=False)
-        return None
 
     def live(self) -> np.ndarray:
         """True for each document not deleted."""
@@ -475,6 +473,10 @@ def matching(searcher, query: q.Query) -> np.ndarray:
         ids = evaluation.node(query, leaf)[0]
         found.append(ids[leaf.live()[ids]] + leaf.offset)
     return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+
+def _no_value(_docnum: int) -> bytes:
+    return b""
 
 
 def shown(searcher, docnums: list[int]) -> list[Shown]:
