@@ -531,6 +531,7 @@ def test_a_result_is_read_from_its_column_and_its_text_is_stored_once(app, clien
     # longer hold the text a second time. Text that could upset the encoding: the column's
     # separator, an emoji, Arabic.
     from brain.search import excerpts, shown, vectors
+    from brain.search.sequences import SEQUENCE_COLUMN
 
     body = "Tontine \x1f savings \U0001f331 in Dakar, تعاونية"
     topic = make_topic(board=make_board(), author=make_user(), title="Tontines", body=body)
@@ -542,6 +543,10 @@ def test_a_result_is_read_from_its_column_and_its_text_is_stored_once(app, clien
         docnum = searcher.document_number(post_id=str(post_id))
         assert "text" not in searcher.stored_fields(docnum)
         (found,) = vectors.shown(searcher, [docnum])
+        # Each value's place is written with the column, however few the values.
+        for leaf, _offset in searcher.leaf_searchers():
+            for name in (shown.SHOWN_COLUMN, SEQUENCE_COLUMN):
+                assert leaf.reader().column_reader(name, translate=False).had_stored_offsets
     assert (found.post_id, found.language) == (post_id, "en")
     assert found.text.startswith("Tontines\nTontine ") and found.text.endswith(" Dakar, تعاونية")
     # The rendered post has no control character left; the column takes any text.

@@ -48,7 +48,9 @@ class Lines(COLUMN):
     """The column field: given (text, language), keeps the text's line of words."""
 
     def __init__(self):
-        super().__init__(VarBytesColumn())
+        # Each line's place written with the column, as brain.search.shown's (an index made
+        # before keeps Whoosh's default: places past 32,768 lines only).
+        super().__init__(VarBytesColumn(write_offsets_cutoff=0))
 
     def to_column_value(self, value):
         if isinstance(value, bytes):
