@@ -128,6 +128,39 @@ def test_operators_in_query_text_are_words_not_operators(writer, app, search_bac
 
 
 @postgres
+def test_a_row_keeps_its_words_by_term_and_an_older_row_is_still_marked(
+    writer, app, search_backend
+):
+    # Each row keeps its text's words by index term (migration 0019), as the Whoosh index
+    # does: a result's excerpt is made from them. A row written before has none, and its
+    # excerpt is made from the text, as before.
+    from brain.search import excerpts
+
+    board = make_board()
+    kept = make_topic(board=board, author=writer, title="Tontines", body="A tontine in Thiès.")
+    older = make_topic(board=board, author=writer, title="Notes", body="Tontines of Ziguinchor.")
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE search_posts SET forms = NULL WHERE post_id = :id"),
+            {"id": older.first_post_id},
+        )
+        db.session.commit()
+        forms = db.session.execute(
+            text("SELECT post_id, forms, text FROM search_posts ORDER BY post_id")
+        ).all()
+    assert [(row.post_id, row.forms is None) for row in forms] == [
+        (kept.first_post_id, False),
+        (older.first_post_id, True),
+    ]
+    assert forms[0].forms == excerpts.forms(forms[0].text, "en")
+    hits = {
+        hit.post_id: str(hit.excerpt) for hit in search_backend.search("tontine", [board.id]).hits
+    }
+    assert '<mark class="match term1">tontine</mark> in Thiès' in hits[kept.first_post_id]
+    assert '<mark class="match term0">Tontines</mark> of Ziguinchor' in hits[older.first_post_id]
+
+
+@postgres
 def test_check_queues_posts_analysed_by_another_version(writer, app, search_backend):
     board = make_board()
     topic = make_topic(board=board, author=writer, title="Bakery", body="A cooperative bakery.")

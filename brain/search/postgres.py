@@ -372,7 +372,7 @@ class _Highlighted:
 def _excerpt(row, highlighted: _Highlighted) -> Markup:
     words = highlighted(row.language)
     if words:
-        marked = excerpts.excerpt(row.text, row.language, words)
+        marked = excerpts.excerpt(row.text, row.language, words, row.forms)
         if marked is not None:
             return marked
     return escape(row.text[:240] + ("…" if len(row.text) > 240 else ""))
@@ -442,7 +442,9 @@ class PostgresBackend(Follower):
             shown_ids = [row.post_id for row in found[(page - 1) * PER_PAGE : page * PER_PAGE]]
             shown = {}
             if shown_ids:
-                stored = select(t.post_id, t.language, t.text).where(t.post_id.in_(shown_ids))
+                stored = select(t.post_id, t.language, t.text, t.forms).where(
+                    t.post_id.in_(shown_ids)
+                )
                 shown = {row.post_id: row for row in connection.execute(stored)}
         results.pages = min(-(-results.total // PER_PAGE), MAX_PAGE)
         highlighted = _Highlighted(translated)

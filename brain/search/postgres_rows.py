@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Tab
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from brain.models import Post
-from brain.search import concepts, glossary
+from brain.search import concepts, excerpts, glossary
 from brain.search.analysis import ANALYSIS_VERSION, ANALYSIS_VERSIONS
 from brain.search.index import cooperation_tokens, text_of
 from brain.search.postgres_terms import vector
@@ -33,6 +33,9 @@ search_posts = Table(
     Column("details", Text),  # cooperation_tokens(): "kind:offer theme:… sdg:8"
     Column("words", TSVECTOR, nullable=False),
     Column("text", Text, nullable=False),  # title and body as text, for excerpts
+    # The text's words by index term (brain.search.excerpts.forms; migration 0019): NULL in
+    # rows written before, whose excerpts analyse the text.
+    Column("forms", Text),
     Column("analysed", String(40), nullable=False),  # stamp(): the analysis that made words
 )
 # What the table's words were made with (stamp() of every language), to notice a new version.
@@ -73,8 +76,11 @@ def document(post: Post) -> dict:
 
 
 def with_words(row: dict) -> dict:
+    """*row* with its text analysed: its words, and its words by index term (brain.search.
+    excerpts.forms, analysed as its excerpts are: in the post's language as written)."""
     row = dict(row)
     row["words"] = vector(row["text"], row.pop("_language"))
+    row["forms"] = excerpts.forms(row["text"], row["language"])
     return row
 
 
@@ -84,9 +90,9 @@ def _insert_into(table: str) -> str:
     return (
         into
         + """ (post_id, topic_id, board_id, language, author, created, opening,
-                         cooperation, details, words, text, analysed)
+                         cooperation, details, words, text, forms, analysed)
     VALUES (:post_id, :topic_id, :board_id, :language, :author, :created, :opening,
-            :cooperation, :details, CAST(:words AS tsvector), :text, :analysed)
+            :cooperation, :details, CAST(:words AS tsvector), :text, :forms, :analysed)
     """
     )
 
@@ -99,7 +105,7 @@ UPSERT = text(
         language = excluded.language, author = excluded.author, created = excluded.created,
         opening = excluded.opening, cooperation = excluded.cooperation,
         details = excluded.details, words = excluded.words, text = excluded.text,
-        analysed = excluded.analysed
+        forms = excluded.forms, analysed = excluded.analysed
     """
 )
 
