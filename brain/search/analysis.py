@@ -371,9 +371,7 @@ def analysed(text: str, language: str) -> list[tuple[str, int]]:
     last = getattr(_LAST, "entry", None)
     if last is not None and last[0] is text and last[1] == language:
         return last[2]
-    known = _words.get(language)
-    if known is None or len(known) > WORDS_KEPT:
-        known = _words[language] = {}
+    known = _known(language)
     renumbered = language in STEMMED_LANGUAGES  # the stop filter numbers the words afresh
     words, position = [], None
     for place, (match, sentence) in enumerate(_sentences(WORD, text)):
@@ -392,13 +390,20 @@ def analysed(text: str, language: str) -> list[tuple[str, int]]:
 def word_term(written: str, language: str) -> str | None:
     """The index term of one word as WORD reads it (None for a stop word), remembered with the
     words analysed() met."""
-    known = _words.get(language)
-    if known is None or len(known) > WORDS_KEPT:
-        known = _words[language] = {}
+    known = _known(language)
     word = known.get(written, _UNKNOWN)
     if word is _UNKNOWN:
         word = known[written] = _one_word(written, language)
     return word
+
+
+def _known(language: str) -> dict[str, str | None]:
+    """The words of *language* met lately, each with its index term (started afresh past
+    WORDS_KEPT)."""
+    known = _words.get(language)
+    if known is None or len(known) > WORDS_KEPT:
+        known = _words[language] = {}
+    return known
 
 
 def _one_word(written: str, language: str) -> str | None:
