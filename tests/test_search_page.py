@@ -6,6 +6,7 @@ import html
 import re
 
 import pytest
+from markupsafe import escape
 
 from brain.models import BoardTranslation, Post, Role, Topic, User
 from brain.ops import moderation
@@ -230,6 +231,14 @@ def test_an_excerpt_keeps_arabic_marks_inside_the_marked_word():
 
 def test_an_excerpt_is_none_when_no_word_matches():
     assert excerpts.excerpt("Nothing relevant here", "en", _wanted("tontine", "en")) is None
+
+
+def test_a_result_without_a_marked_word_shows_the_beginning_of_its_text_escaped():
+    text = "<b>Bylaws</b> & notes " + "word " * 60
+    shown = str(excerpts.excerpt_or_beginning(text, "en", _wanted("tontine", "en")))
+    assert shown == str(escape(text[: excerpts.MAX_CHARS])) + "…"
+    short = "A short <note>"
+    assert str(excerpts.excerpt_or_beginning(short, "en", frozenset())) == "A short &lt;note&gt;"
 
 
 def test_an_excerpt_reads_the_same_words_as_the_pattern():

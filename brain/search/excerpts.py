@@ -130,6 +130,18 @@ def excerpt(
     return found
 
 
+def excerpt_or_beginning(
+    text: str, language: str, wanted: frozenset[str], forms: str | None = None
+) -> Markup:
+    """A search result's excerpt (``excerpt``), or the beginning of *text* when it has none
+    of the words *wanted*."""
+    if wanted:
+        marked = excerpt(text, language, wanted, forms)
+        if marked is not None:
+            return marked
+    return escape(text[:MAX_CHARS] + ("…" if len(text) > MAX_CHARS else ""))
+
+
 def _excerpt(
     text: str, language: str, wanted: frozenset[str], forms: str | None = None
 ) -> Markup | None:

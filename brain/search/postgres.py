@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from multiprocessing import get_context
 
 from flask import Flask
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import (
     and_,
     cast,
@@ -370,12 +370,8 @@ class _Highlighted:
 
 
 def _excerpt(row, highlighted: _Highlighted) -> Markup:
-    words = highlighted(row.language)
-    if words:
-        marked = excerpts.excerpt(row.text, row.language, words, row.forms)
-        if marked is not None:
-            return marked
-    return escape(row.text[:240] + ("…" if len(row.text) > 240 else ""))
+    wanted = highlighted(row.language)
+    return excerpts.excerpt_or_beginning(row.text, row.language, wanted, row.forms)
 
 
 def _bo1(in_text: int, in_collection: int, documents: int) -> float:

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import Engine
 from whoosh import query as q
 
@@ -236,13 +236,8 @@ class _Highlighted:
 
 
 def _excerpt(shown: Shown, highlighted: _Highlighted) -> Markup:
-    text = shown.text
-    words = highlighted(shown.language)
-    if words:
-        marked = excerpts.excerpt(text, shown.language, words, shown.forms)
-        if marked is not None:
-            return marked
-    return escape(text[:240] + ("…" if len(text) > 240 else ""))
+    wanted = highlighted(shown.language)
+    return excerpts.excerpt_or_beginning(shown.text, shown.language, wanted, shown.forms)
 
 
 def _topic_reader(searcher):
