@@ -77,10 +77,27 @@ class Browser:
         assert reply.status == 302, reply.text[:500]
 
 
+def closing(app):
+    """*app*, its answers closed however their sending ends. Werkzeug's server leaves an
+    answer unclosed when the client goes away in the middle of it (a browser reloading while
+    a file is sent): the file is then left open, a ResourceWarning the tests count as an
+    error. Here the answer is a generator: dropped by the server, it closes what it sends."""
+
+    def answer(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return answer
+
+
 @contextmanager
 def served(app) -> Iterator[str]:
     """*app* on a real port of 127.0.0.1, in threads; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing(app), threaded=True)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
